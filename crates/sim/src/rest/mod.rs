@@ -2,8 +2,21 @@
 //! owns one family of endpoints and returns its routes; [`jira_router`] puts them together with the
 //! realism layers (rate limits, faults).
 
+pub mod adf;
 pub mod render;
+
+mod attachments;
+mod catalog;
+mod comments;
+mod groups;
+mod issues;
+mod links;
+mod meta;
+mod projects;
+mod properties;
 mod system;
+mod users;
+mod watchers;
 
 use axum::Router;
 
@@ -14,6 +27,17 @@ use crate::state::SimState;
 pub fn jira_router(state: SimState) -> Router {
     let api = Router::new()
         .merge(system::routes())
+        .merge(catalog::routes())
+        .merge(issues::routes())
+        .merge(meta::routes())
+        .merge(properties::routes())
+        .merge(comments::routes())
+        .merge(projects::routes())
+        .merge(users::routes())
+        .merge(groups::routes())
+        .merge(attachments::routes())
+        .merge(watchers::routes())
+        .merge(links::routes())
         .merge(crate::search::routes())
         .merge(crate::webhooks::routes());
     let router = Router::new().nest("/rest/api/3", api);

@@ -1,0 +1,1 @@
+//! Validation of Atlassian Document Format bodies, as strict as Jira.

@@ -1,0 +1,10 @@
+//! REST v3 endpoints: catalog.
+
+use axum::Router;
+
+use crate::state::SimState;
+
+/// Routes of this module.
+pub fn routes() -> Router<SimState> {
+    Router::new()
+}
