@@ -39,6 +39,9 @@ pub struct SimConfig {
     pub client_secret: Option<String>,
     /// Persist the world to this file on shutdown and load it on start.
     pub state_file: Option<PathBuf>,
+    /// With a state file: also save every this many seconds when the world changed (0: only on
+    /// shutdown).
+    pub state_save_interval_secs: u64,
     /// Initial realism knobs.
     pub settings: Settings,
 }
@@ -54,6 +57,7 @@ impl Default for SimConfig {
             client_id: None,
             client_secret: None,
             state_file: None,
+            state_save_interval_secs: 30,
             settings: Settings::default(),
         }
     }
@@ -102,10 +106,23 @@ pub struct Settings {
     pub fault_delay_ms: u64,
     /// `Retry-After` seconds sent with simulated 429s.
     pub retry_after_secs: u64,
+    /// Only inject faults (random 429s, 5xx, delays, drops) into requests with one of these
+    /// methods (case-insensitive); empty means every method.
+    pub fault_methods: Vec<String>,
+    /// Only inject faults into requests whose Jira path (after `/ex/jira/{cloudId}`) starts with
+    /// this prefix, e.g. `/rest/api/3/issue`; `None` means every path.
+    pub fault_path_prefix: Option<String>,
+    /// Seed of the fault dice, for reproducible runs; `None` seeds from the OS.
+    pub fault_seed: Option<u64>,
     /// Webhook delivery attempts before giving up.
     pub webhook_max_attempts: u32,
     /// Dynamic webhook lifetime in seconds (30 days).
     pub webhook_ttl_secs: u64,
+    /// Delay before the first webhook retry in milliseconds (host time); each further retry
+    /// waits twice as long.
+    pub webhook_retry_base_ms: u64,
+    /// How long the webhook sender waits for a receiver's answer, in milliseconds.
+    pub webhook_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -129,8 +146,13 @@ impl Default for Settings {
             fault_delay_rate: 0.0,
             fault_delay_ms: 0,
             retry_after_secs: 1,
+            fault_methods: Vec::new(),
+            fault_path_prefix: None,
+            fault_seed: None,
             webhook_max_attempts: 5,
             webhook_ttl_secs: 30 * 24 * 3600,
+            webhook_retry_base_ms: 1000,
+            webhook_timeout_ms: 10_000,
         }
     }
 }

@@ -88,15 +88,29 @@ pub async fn forward(
         Ok(caller) => caller,
         Err(err) => return err.into_response(),
     };
+    // Forward the still-encoded path: `rest` is percent-decoded (`status/In Progress`) and would
+    // not parse as a URI again.
+    let prefix = format!("/ex/jira/{cloud_id}/");
+    let raw_rest = request
+        .uri()
+        .path()
+        .strip_prefix(&prefix)
+        .map_or_else(|| rest.clone(), str::to_owned);
     let path_and_query = match request.uri().query() {
-        Some(q) => format!("/{rest}?{q}"),
-        None => format!("/{rest}"),
+        Some(q) => format!("/{raw_rest}?{q}"),
+        None => format!("/{raw_rest}"),
     };
     match path_and_query.parse::<Uri>() {
         Ok(uri) => *request.uri_mut() = uri,
         Err(_) => return ApiError::bad_request("Invalid request path.").into_response(),
     }
-    request.extensions_mut().insert(caller);
+    // Start the Jira router's request with fresh extensions: the gateway route's own path
+    // parameters (`{cloudId}`, `{*rest}`) and matched path live there, and Jira handlers'
+    // `Path` extractors would otherwise count them too.
+    let (mut parts, body) = request.into_parts();
+    parts.extensions = axum::http::Extensions::new();
+    parts.extensions.insert(caller);
+    let request = Request::from_parts(parts, body);
     let Some(router) = state.jira_router.get().cloned() else {
         return ApiError::message(
             StatusCode::SERVICE_UNAVAILABLE,

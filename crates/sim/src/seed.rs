@@ -189,7 +189,9 @@ pub fn ready_info(world: &mut World, urls: &SimUrls, now: EpochMs) -> ReadyInfo 
     }
 }
 
-fn new_site(urls: &SimUrls, cloud_id: &str, name: &str, members: &[(&str, SiteRole)]) -> Site {
+/// A site with the standard configuration and default groups (`site-admins`,
+/// `jira-software-users`, `security-team`, `developers`). `cloud_id` must be a UUID string.
+pub fn new_site(urls: &SimUrls, cloud_id: &str, name: &str, members: &[(&str, SiteRole)]) -> Site {
     let members: BTreeMap<String, SiteRole> =
         members.iter().map(|(a, r)| ((*a).to_owned(), *r)).collect();
     let mut groups = BTreeMap::new();

@@ -127,13 +127,13 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     };
     let clock = SimClock::default();
     let mut world = crate::seed::build(&config, &urls, clock.now_ms());
-    if let Some(path) = &config.state_file {
-        if let Some(loaded) = crate::persist::load(path).map_err(|reason| StartError::State {
+    if let Some(path) = &config.state_file
+        && let Some(loaded) = crate::persist::load(path).map_err(|reason| StartError::State {
             path: path.display().to_string(),
             reason,
-        })? {
-            world = loaded;
-        }
+        })?
+    {
+        world = loaded;
     }
     let info = crate::seed::ready_info(&mut world, &urls, clock.now_ms());
     let state = SimState::new(SimInner {
@@ -148,6 +148,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         shutdown: CancellationToken::new(),
         webhook_wakeup: tokio::sync::Notify::new(),
         jira_router: std::sync::OnceLock::new(),
+        realism: crate::realism::Realism::default(),
     });
     state
         .search
@@ -162,13 +163,8 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     spawn_server(&state, media_listener, media);
     crate::webhooks::spawn_sender(&state);
     if let Some(path) = config.state_file.clone() {
-        let saver = state.clone();
-        state.tasks.spawn(async move {
-            saver.shutdown.cancelled().await;
-            if let Err(err) = crate::persist::save(&saver.world.read(), &path) {
-                tracing::error!(path = %path.display(), %err, "cannot save simulator state");
-            }
-        });
+        let interval = std::time::Duration::from_secs(config.state_save_interval_secs);
+        crate::persist::spawn_saver(&state, path, interval);
     }
     Ok(RunningSim {
         state,

@@ -108,6 +108,8 @@ pub struct SimInner {
     pub webhook_wakeup: tokio::sync::Notify,
     /// The Jira REST router the gateway forwards to (built once at start).
     pub jira_router: std::sync::OnceLock<axum::Router>,
+    /// Rate-limiter windows and fault dice of the realism layers.
+    pub realism: crate::realism::Realism,
 }
 
 impl std::ops::Deref for SimState {

@@ -2,16 +2,22 @@
 //! owns one family of endpoints and returns its routes; [`jira_router`] puts them together with the
 //! realism layers (rate limits, faults).
 
+pub mod access;
 pub mod adf;
+pub mod field_defs;
 pub mod render;
 
 mod attachments;
 mod catalog;
 mod comments;
 mod groups;
+pub mod issue_bean;
+mod issue_fields;
+mod issue_fields_custom;
 mod issues;
 mod links;
 mod meta;
+mod params;
 mod projects;
 mod properties;
 mod system;

@@ -246,6 +246,10 @@ pub enum FieldKind {
     Labels,
 }
 
+/// An option of a select field: (option id, value, children of a cascading select as
+/// (id, value)).
+pub type FieldOption = (String, String, Vec<(String, String)>);
+
 /// A custom field definition.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FieldDef {
@@ -256,7 +260,7 @@ pub struct FieldDef {
     /// Kind of the field.
     pub kind: FieldKind,
     /// Options for select kinds: (option id, value, children for cascading selects).
-    pub options: Vec<(String, String, Vec<(String, String)>)>,
+    pub options: Vec<FieldOption>,
 }
 
 impl FieldDef {

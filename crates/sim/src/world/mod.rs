@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use directory::{AccountId, App, CloudId, Group, Site, SiteRole, User};
 pub use issue::{Attachment, ChangeHistory, ChangeItem, Comment, Issue, IssueLink, Visibility};
 pub use jira::{
-    FieldDef, FieldKind, IssueType, JiraData, LinkType, Priority, Project, SiteSettings, Status,
+    FieldDef, FieldKind, FieldOption, IssueType, JiraData, LinkType, Priority, Project, SiteSettings, Status,
     StatusCategory, Transition,
 };
 pub use webhook::{Webhook, WebhookDelivery};
@@ -38,6 +38,10 @@ pub struct World {
     /// Jira's ids are unique per site; one global counter keeps them unique everywhere, which is
     /// allowed and simpler.
     pub next_id: u64,
+    /// Webhook deliveries queued by issue events and not yet picked up by the sender (which
+    /// keeps its own retry schedule once it holds them).
+    #[serde(default)]
+    pub webhook_queue: std::collections::VecDeque<WebhookDelivery>,
 }
 
 impl World {
