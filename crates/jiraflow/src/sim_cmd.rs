@@ -108,6 +108,13 @@ pub struct SimArgs {
     /// Dynamic webhook lifetime in seconds (30 days).
     #[arg(long, default_value_t = 30 * 24 * 3600)]
     webhook_ttl: u64,
+    /// Delay before the first webhook retry, in milliseconds; each further retry waits twice as
+    /// long.
+    #[arg(long, default_value_t = 1000)]
+    webhook_retry_base_ms: u64,
+    /// How long the webhook sender waits for a receiver's answer, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    webhook_timeout_ms: u64,
     /// Offset of the simulated clock from the host clock, in seconds.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     clock_offset: i64,
@@ -145,7 +152,8 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         fault_seed: args.fault_seed,
         webhook_max_attempts: args.webhook_max_attempts,
         webhook_ttl_secs: args.webhook_ttl,
-        ..Settings::default()
+        webhook_retry_base_ms: args.webhook_retry_base_ms,
+        webhook_timeout_ms: args.webhook_timeout_ms,
     };
     let config = SimConfig {
         listen: args.listen,

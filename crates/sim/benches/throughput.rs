@@ -5,7 +5,8 @@
 //! `--duration-secs N` (per phase, default 8), `--concurrency N` (in-flight requests, default 64),
 //! `--issues N` (default 100000), `--json FILE` (also write the results there), `--serve-secs N`
 //! (after the phases, keep serving for N seconds and print the URLs and token, for an external
-//! load generator such as `wrk`). The client shares the machine with the simulator, so the
+//! load generator such as `wrk`), `--limits` (turn on every rate limiter with budgets too large
+//! to trip, to measure what the limiters cost). The client shares the machine with the simulator, so the
 //! figures are a lower bound of what the simulator alone sustains.
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ struct Options {
     issues: u64,
     json_path: Option<String>,
     serve_secs: u64,
+    limits: bool,
 }
 
 fn options() -> Options {
@@ -30,6 +32,7 @@ fn options() -> Options {
         issues: 100_000,
         json_path: None,
         serve_secs: 0,
+        limits: false,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -56,6 +59,7 @@ fn options() -> Options {
                 options.serve_secs = value.parse().unwrap_or(0);
                 i += 1;
             }
+            "--limits" => options.limits = true,
             // `cargo bench` passes `--bench`; anything else unknown is ignored too.
             _ => {}
         }
@@ -379,6 +383,22 @@ async fn bench(options: Options) {
             std::process::exit(1);
         }
     }
+    if options.limits {
+        let limits = client
+            .put(format!("{}/settings", info.sim_admin_url))
+            .json(&json!({
+                "burst_per_second": 1_000_000,
+                "issue_writes_per_2s": 1_000_000,
+                "issue_writes_per_30s": 1_000_000,
+                "hourly_quota_points": u32::MAX,
+            }))
+            .send()
+            .await;
+        if !limits.is_ok_and(|r| r.status().is_success()) {
+            eprintln!("cannot turn the limiters on");
+            std::process::exit(1);
+        }
+    }
     let api = |path: &str| format!("{}/rest/api/3{path}", info.jira_base_url);
     let token = info.admin_token.clone();
     let jql = "project = BENCH AND updated >= -60m ORDER BY updated ASC".to_owned();
@@ -423,6 +443,7 @@ async fn bench(options: Options) {
         "bulkSeedSeconds": seed_secs,
         "concurrency": options.concurrency,
         "phaseSeconds": options.duration.as_secs(),
+        "limiters": options.limits,
         "cores": std::thread::available_parallelism().map(usize::from).unwrap_or(0),
         "jql": jql,
     });

@@ -14,6 +14,7 @@ mod groups;
 pub mod issue_bean;
 mod issue_fields;
 mod issue_fields_custom;
+mod issue_options;
 mod issues;
 mod links;
 mod meta;

@@ -1,0 +1,1 @@
+//! Atlassian Document Format: Markdown -> ADF, ADF -> Markdown, ADF -> plain text.

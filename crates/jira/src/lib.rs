@@ -1,0 +1,10 @@
+//! A typed client for the Jira Cloud platform REST API v3, as jiraflow uses it.
+//!
+//! Every request goes through one choke point ([`JiraClient::send`](client::JiraClient)) that owns
+//! bearer auth, timeouts, the rate-limit and retry policy, tracing and error mapping. Operations are
+//! builders in the octocrab style: required arguments in the constructor, optional setters, then
+//! `.send()`. Wire types tolerate what Jira sends; rich text goes through [`adf`]; JQL is validated
+//! and composed through `jiraflow-jql`; custom field values are coerced by [`fields`].
+
+pub mod adf;
+pub mod fields;

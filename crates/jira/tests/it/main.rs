@@ -1,0 +1,1 @@
+//! Integration tests of the Jira client against the simulator and wiremock.
