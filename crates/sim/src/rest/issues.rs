@@ -145,6 +145,14 @@ fn create_context(
 async fn create(State(state): State<SimState>, caller: Caller, body: Bytes) -> ApiResult<Response> {
     caller.require_scope("write:jira-work")?;
     let body = parse_body(&body)?;
+    let created = create_issue(&state, &caller, &body)?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Creates one issue from an `IssueUpdateDetails` object and returns its `CreatedIssue`: the
+/// whole of `POST /issue` after scope and body parsing, shared with bulk create (which runs it
+/// once per element).
+pub(crate) fn create_issue(state: &SimState, caller: &Caller, body: &Value) -> ApiResult<Value> {
     let empty = Map::new();
     let fields = body
         .get("fields")
@@ -162,11 +170,11 @@ async fn create(State(state): State<SimState>, caller: Caller, body: Bytes) -> A
     let mut world = state.world.write();
     let (draft, items_ok) = {
         let world_ref: &World = &world;
-        let site = site_of(world_ref, &caller)?;
-        let viewer = Viewer::from(&caller);
+        let site = site_of(world_ref, caller)?;
+        let viewer = Viewer::from(caller);
         let (project_id, issue_type_id) =
             create_context(site, viewer, fields).map_err(field_errors)?;
-        let mut draft = new_issue(site, &caller, project_id, issue_type_id, now);
+        let mut draft = new_issue(site, caller, project_id, issue_type_id, now);
         let mut errors = match issue_fields::apply(world_ref, site, &mut draft, &ops, Mode::Create)
         {
             Ok(_) => FieldErrors::new(),
@@ -217,7 +225,7 @@ async fn create(State(state): State<SimState>, caller: Caller, body: Bytes) -> A
     };
     state.publish(
         &mut world,
-        event(&caller, &issue, IssueEventKind::Created, now),
+        event(caller, &issue, IssueEventKind::Created, now),
     );
     let mut response = json!({
         "id": id.to_string(),
@@ -225,7 +233,7 @@ async fn create(State(state): State<SimState>, caller: Caller, body: Bytes) -> A
         "self": format!("{site_url}/issue/{id}"),
     });
     if let Some(transition_id) = transition_id {
-        let outcome = match transition(&state, &mut world, &caller, id, &transition_id, &[]) {
+        let outcome = match transition(state, &mut world, caller, id, &transition_id, &[]) {
             Ok(()) => json!({
                 "status": 204,
                 "errorCollection": { "errorMessages": [], "errors": {} },
@@ -239,7 +247,7 @@ async fn create(State(state): State<SimState>, caller: Caller, body: Bytes) -> A
             obj.insert("transition".to_owned(), outcome);
         }
     }
-    Ok((StatusCode::CREATED, Json(response)).into_response())
+    Ok(response)
 }
 
 /// A fresh issue in the workflow's initial status with the project's defaults.

@@ -37,6 +37,12 @@ pub struct WebhookDelivery {
     pub url: String,
     /// Client id whose secret signs the JWT.
     pub client_id: String,
+    /// Site the event happened on (the JWT's issuer names it).
+    #[serde(default)]
+    pub cloud_id: String,
+    /// The account that registered the matched webhooks (the JWT's subject).
+    #[serde(default)]
+    pub registered_by: AccountId,
     /// JSON body.
     pub body: serde_json::Value,
     /// Attempts made so far.
