@@ -98,7 +98,13 @@ async fn download(
             "Only one auth mechanism allowed: the URL is pre-signed, send no Authorization header.",
         );
     }
-    let forged = || media_error(StatusCode::FORBIDDEN, "SignatureDoesNotMatch", "Bad signature.");
+    let forged = || {
+        media_error(
+            StatusCode::FORBIDDEN,
+            "SignatureDoesNotMatch",
+            "Bad signature.",
+        )
+    };
     let (Ok(id), Some(exp), Some(sig)) = (attachment_id.parse::<u64>(), signed.exp, signed.sig)
     else {
         return forged();
@@ -125,20 +131,29 @@ async fn download(
         })
     };
     let Some((content, mime, filename)) = found else {
-        return media_error(StatusCode::NOT_FOUND, "NotFound", "The file does not exist.");
+        return media_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "The file does not exist.",
+        );
     };
     // Range syntax errors are ignored here (RFC 9110 lets a server serve the whole file); Jira's
     // own endpoint answers them with 400 instead.
-    match serve(content, &mime, &filename, headers.get(header::RANGE)) {
-        Ok(response) | Err(RangeError::Malformed(response)) => response,
+    match serve(
+        content.clone(),
+        &mime,
+        &filename,
+        headers.get(header::RANGE),
+    ) {
+        Ok(response) => response,
+        Err(MalformedRange) => serve(content, &mime, &filename, None)
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
     }
 }
 
-/// A `Range` header that could not be parsed; carries the full-content response to fall back to.
-pub enum RangeError {
-    /// Malformed header; the response serves the whole content.
-    Malformed(Response),
-}
+/// A `Range` header that could not be parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedRange;
 
 /// A requested byte range, resolved against the content length.
 #[derive(Debug, PartialEq, Eq)]
@@ -184,19 +199,22 @@ fn parse_range(value: &str, size: u64) -> Option<Range> {
     if start >= size {
         return Some(Range::Unsatisfiable);
     }
-    Some(Range::Bytes(start, end.map_or(size - 1, |e| e.min(size - 1))))
+    Some(Range::Bytes(
+        start,
+        end.map_or(size - 1, |e| e.min(size - 1)),
+    ))
 }
 
 /// Serves `content` (200, or 206/416 for a `Range`), with `Content-Type`, `Content-Length` and an
 /// RFC 6266 `Content-Disposition` carrying the UTF-8 name as `filename*`. The body is a slice of
-/// the stored bytes, not a copy. A malformed `Range` yields `Err` holding the full 200 response,
-/// so each caller decides between serving it and answering 400.
+/// the stored bytes, not a copy. A malformed `Range` yields `Err`, so each caller decides between
+/// serving the whole content and answering 400.
 pub fn serve(
     content: Bytes,
     mime: &str,
     filename: &str,
     range: Option<&HeaderValue>,
-) -> Result<Response, RangeError> {
+) -> Result<Response, MalformedRange> {
     let size = content.len() as u64;
     let headers = |response: &mut Response| {
         let h = response.headers_mut();
@@ -220,7 +238,7 @@ pub fn serve(
     };
     let parsed = range.to_str().ok().and_then(|r| parse_range(r, size));
     match parsed {
-        None => Err(RangeError::Malformed(full(content))),
+        None => Err(MalformedRange),
         Some(Range::Unsatisfiable) => {
             let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

@@ -214,7 +214,7 @@ async fn content(
     }
     match crate::media::serve(bytes, &mime, &filename, headers.get(header::RANGE)) {
         Ok(response) => Ok(response),
-        Err(crate::media::RangeError::Malformed(_)) => Err(ApiError::bad_request(
+        Err(crate::media::MalformedRange) => Err(ApiError::bad_request(
             "The range supplied in the Range header is malformed.",
         )),
     }
@@ -285,9 +285,8 @@ async fn read_files(request: Request, state: &SimState, limit: u64) -> ApiResult
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|rejection| ApiError::message(rejection.status(), rejection.body_text()))?;
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        ApiError::message(e.status(), e.body_text())
-    };
+    let malformed =
+        |e: axum::extract::multipart::MultipartError| ApiError::message(e.status(), e.body_text());
     let mut uploads = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         let disposition = field
@@ -346,7 +345,12 @@ async fn read_files(request: Request, state: &SimState, limit: u64) -> ApiResult
 
 /// Saves the files on the issue: one changelog entry with an item per file, `updated` bumped, one
 /// `jira:issue_updated` event.
-fn store(state: &SimState, caller: &Caller, key: &str, uploads: Vec<Upload>) -> ApiResult<Response> {
+fn store(
+    state: &SimState,
+    caller: &Caller,
+    key: &str,
+    uploads: Vec<Upload>,
+) -> ApiResult<Response> {
     let now = state.clock.now_ms();
     let mut guard = state.world.write();
     let world = &mut *guard;

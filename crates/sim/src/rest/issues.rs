@@ -163,7 +163,7 @@ pub(crate) fn create_issue(state: &SimState, caller: &Caller, body: &Value) -> A
             .map_err(field_errors)?;
     let props = properties::read_create_properties(body.get("properties"))?;
     let transition_id = match body.get("transition").filter(|t| !t.is_null()) {
-        Some(_) => Some(meta::transition_id(&body)?),
+        Some(_) => Some(meta::transition_id(body)?),
         None => None,
     };
     let now = state.clock.now_ms();

@@ -285,12 +285,18 @@ fn read_comment(c: &Value, site: &Site, caller: &Caller) -> ApiResult<(Value, Op
                         .and_then(|id| site.groups.get(id))
                         .or_else(|| site.group_by_name(&value))
                         .ok_or_else(|| {
-                            ApiError::field("commentLevel", format!("Group: {value} does not exist."))
+                            ApiError::field(
+                                "commentLevel",
+                                format!("Group: {value} does not exist."),
+                            )
                         })?;
                     if !group.members.contains(&caller.account_id) {
                         return Err(ApiError::field(
                             "commentLevel",
-                            format!("You are currently not a member of the group: {}.", group.name),
+                            format!(
+                                "You are currently not a member of the group: {}.",
+                                group.name
+                            ),
                         ));
                     }
                     Some(Visibility {
@@ -395,7 +401,11 @@ fn record_link_change(
 }
 
 /// `POST /issueLink`: 201, empty body.
-async fn create(State(state): State<SimState>, caller: Caller, bytes: Bytes) -> ApiResult<StatusCode> {
+async fn create(
+    State(state): State<SimState>,
+    caller: Caller,
+    bytes: Bytes,
+) -> ApiResult<StatusCode> {
     caller.require_scope("write:jira-work")?;
     let body: Value =
         serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request(INVALID_PAYLOAD))?;
@@ -438,7 +448,15 @@ async fn create(State(state): State<SimState>, caller: Caller, bytes: Bytes) -> 
         record_link_change(&state, world, &caller, &link, true, now);
     }
     if let Some((body, visibility)) = request.comment {
-        add_comment(&state, world, &caller, request.outward, body, visibility, now);
+        add_comment(
+            &state,
+            world,
+            &caller,
+            request.outward,
+            body,
+            visibility,
+            now,
+        );
     }
     Ok(StatusCode::CREATED)
 }

@@ -8,7 +8,9 @@ pub mod field_defs;
 pub mod render;
 
 mod attachments;
+mod bulk;
 mod catalog;
+mod changelog;
 mod comments;
 mod groups;
 pub mod issue_bean;
@@ -18,7 +20,9 @@ mod issue_options;
 mod issues;
 mod links;
 mod meta;
+mod misc;
 mod params;
+mod permissions;
 mod projects;
 mod properties;
 mod system;
@@ -45,6 +49,10 @@ pub fn jira_router(state: SimState) -> Router {
         .merge(attachments::routes())
         .merge(watchers::routes())
         .merge(links::routes())
+        .merge(changelog::routes())
+        .merge(bulk::routes())
+        .merge(misc::routes())
+        .merge(permissions::routes())
         .merge(crate::search::routes())
         .merge(crate::webhooks::routes());
     let router = Router::new().nest("/rest/api/3", api);

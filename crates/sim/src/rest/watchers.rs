@@ -86,8 +86,8 @@ async fn list(
     if !site.jira.settings.watching_enabled {
         return Err(watching_disabled());
     }
-    let issue = visible_issue(site, Viewer::from(&caller), &key)
-        .ok_or_else(ApiError::issue_not_found)?;
+    let issue =
+        visible_issue(site, Viewer::from(&caller), &key).ok_or_else(ApiError::issue_not_found)?;
     let watchers: Vec<Value> = issue
         .watchers
         .iter()
@@ -110,7 +110,11 @@ fn read_target(headers: &HeaderMap, body: &Bytes, caller: &Caller) -> ApiResult<
     let json_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !json_type {
         return Err(ApiError::message(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -150,9 +154,11 @@ async fn add(
         && issue.watchers.insert(target)
     {
         let lag = state.settings.read().search_lag_ms;
-        state
-            .search
-            .touch(&caller.cloud_id, issue, now + i64::try_from(lag).unwrap_or(0));
+        state.search.touch(
+            &caller.cloud_id,
+            issue,
+            now + i64::try_from(lag).unwrap_or(0),
+        );
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -189,9 +195,11 @@ async fn remove(
         && issue.watchers.remove(&target)
     {
         let lag = state.settings.read().search_lag_ms;
-        state
-            .search
-            .touch(&caller.cloud_id, issue, now + i64::try_from(lag).unwrap_or(0));
+        state.search.touch(
+            &caller.cloud_id,
+            issue,
+            now + i64::try_from(lag).unwrap_or(0),
+        );
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -109,7 +109,10 @@ async fn register(
     let entries = match body.get("webhooks") {
         Some(Value::Array(items)) => items.clone(),
         None | Some(Value::Null) => {
-            return Err(ApiError::field("webhooks", "The list of webhooks must not be empty."));
+            return Err(ApiError::field(
+                "webhooks",
+                "The list of webhooks must not be empty.",
+            ));
         }
         Some(_) => return Err(ApiError::bad_request(INVALID_PAYLOAD)),
     };
@@ -256,7 +259,9 @@ async fn list(
     if max_results <= 0 {
         max_results = 100;
     }
-    let max_results = usize::try_from(max_results).unwrap_or(MAX_PAGE).min(MAX_PAGE);
+    let max_results = usize::try_from(max_results)
+        .unwrap_or(MAX_PAGE)
+        .min(MAX_PAGE);
     let world = state.world.read();
     app_caller(&world, &caller)?;
     let site = site_of(&world, &caller)?;
@@ -301,7 +306,10 @@ fn webhook_ids(bytes: &Bytes) -> ApiResult<Vec<u64>> {
     match body.get("webhookIds") {
         Some(Value::Array(ids)) => ids
             .iter()
-            .map(|v| v.as_u64().ok_or_else(|| ApiError::bad_request(INVALID_PAYLOAD)))
+            .map(|v| {
+                v.as_u64()
+                    .ok_or_else(|| ApiError::bad_request(INVALID_PAYLOAD))
+            })
             .collect(),
         None | Some(Value::Null) => Err(ApiError::field(
             "webhookIds",

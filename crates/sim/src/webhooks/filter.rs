@@ -122,9 +122,7 @@ fn eval(clause: &Clause, world: &World, site: &Site, issue: &Issue) -> bool {
             let values = field_values(&c.field.name, world, site, issue);
             let mut operands = Vec::new();
             flatten(&c.operand, &mut operands);
-            let hit = values
-                .iter()
-                .any(|v| operands.iter().any(|o| v.matches(o)));
+            let hit = values.iter().any(|v| operands.iter().any(|o| v.matches(o)));
             match c.op {
                 Operator::Eq | Operator::In => hit,
                 // JQL's negative operators never match issues without a value.
@@ -264,26 +262,30 @@ mod tests {
         }
     }
 
+    fn errors(jql: &str) -> Vec<String> {
+        validate(jql).err().unwrap_or_default()
+    }
+
     #[test]
     fn other_clauses_operators_and_functions_are_refused_with_jiras_wording() {
         assert_eq!(
-            validate("watchCount = 1").unwrap_err(),
+            errors("watchCount = 1"),
             vec!["The clause watchCount is unsupported".to_owned()]
         );
         assert_eq!(
-            validate("project = DEMO AND labels = x").unwrap_err(),
+            errors("project = DEMO AND labels = x"),
             vec!["The clause labels is unsupported".to_owned()]
         );
         assert_eq!(
-            validate("summary ~ crash").unwrap_err(),
+            errors("summary ~ crash"),
             vec!["The clause summary is unsupported".to_owned()]
         );
         assert_eq!(
-            validate("status ~ Done").unwrap_err(),
+            errors("status ~ Done"),
             vec!["The operator ~ is unsupported".to_owned()]
         );
         assert_eq!(
-            validate("assignee = currentUser()").unwrap_err(),
+            errors("assignee = currentUser()"),
             vec!["The function currentUser is unsupported".to_owned()]
         );
         assert!(validate("cf[10010] = x").is_err());

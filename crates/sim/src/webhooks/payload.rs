@@ -157,7 +157,10 @@ mod tests {
         });
         to_v2(&mut body);
         assert_eq!(body["self"], "https://x/rest/api/2/issue/1");
-        assert_eq!(body["fields"]["description"].as_str().map(str::trim), Some("Hello"));
+        assert_eq!(
+            body["fields"]["description"].as_str().map(str::trim),
+            Some("Hello")
+        );
         assert_eq!(body["fields"]["labels"], json!(["a"]));
     }
 }

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 pub use directory::{AccountId, App, CloudId, Group, Site, SiteRole, User};
 pub use issue::{Attachment, ChangeHistory, ChangeItem, Comment, Issue, IssueLink, Visibility};
 pub use jira::{
-    FieldDef, FieldKind, FieldOption, IssueType, JiraData, LinkType, Priority, Project, SiteSettings, Status,
-    StatusCategory, Transition,
+    FieldDef, FieldKind, FieldOption, IssueType, JiraData, LinkType, Priority, Project,
+    SiteSettings, Status, StatusCategory, Transition,
 };
 pub use webhook::{Webhook, WebhookDelivery};
 

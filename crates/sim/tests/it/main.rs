@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod attachments;
+mod bulk_changelog;
 mod comments;
 mod fidelity;
 mod gateway;

@@ -47,6 +47,26 @@ pub const QUIRKS: &[(&str, &str, &str)] = &[
         "true",
         "JqlQueryClause is an anyOf of clause kinds with additionalProperties: false and no properties, which rejects every clause jql/parse returns; the concrete clause schemas still apply",
     ),
+    (
+        "/components/schemas/ChangeDetails/properties/from",
+        r#"{"type":["string","null"]}"#,
+        "changelog items carry null for an absent old or new value (the spec's own changelog example, fixtures/mattermost-plugin-jira/webhooks/webhook-issue-updated-assigned-nobody.json); the schema types them as plain strings",
+    ),
+    (
+        "/components/schemas/ChangeDetails/properties/fromString",
+        r#"{"type":["string","null"]}"#,
+        "changelog items carry null for an absent old or new value (the spec's own changelog example, fixtures/mattermost-plugin-jira/webhooks/webhook-issue-updated-assigned-nobody.json); the schema types them as plain strings",
+    ),
+    (
+        "/components/schemas/ChangeDetails/properties/to",
+        r#"{"type":["string","null"]}"#,
+        "changelog items carry null for an absent old or new value (the spec's own changelog example, fixtures/mattermost-plugin-jira/webhooks/webhook-issue-updated-assigned-nobody.json); the schema types them as plain strings",
+    ),
+    (
+        "/components/schemas/ChangeDetails/properties/toString",
+        r#"{"type":["string","null"]}"#,
+        "changelog items carry null for an absent old or new value (the spec's own changelog example, fixtures/mattermost-plugin-jira/webhooks/webhook-issue-updated-assigned-nobody.json); the schema types them as plain strings",
+    ),
 ];
 
 /// The converted spec, registered once.
