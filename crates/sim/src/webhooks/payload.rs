@@ -3,7 +3,8 @@
 //! captured Cloud deliveries (`testdata/jira/fixtures/mattermost-plugin-jira/webhooks/`):
 //!
 //! - issue events: `timestamp`, `webhookEvent`, `issue_event_type_name` (not on deletions),
-//!   `user`, `issue` with every field, `changelog` (`{id, items}`) on updates;
+//!   `user`, `issue` with every field, `changelog` (`{id, items}`) on updates and, listing the
+//!   fields set, on creations;
 //! - comment events: `timestamp`, `webhookEvent`, `comment`, and `issue` with only `summary`,
 //!   `issuetype`, `project`, `assignee`, `priority`, `status`; no `user`;
 //! - property events: `timestamp`, `webhookEvent`, `issue`, `property` (`{key, value}`), `user`.
@@ -15,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::events::{IssueEvent, IssueEventKind};
 use crate::rest::access::Viewer;
 use crate::rest::{adf, render};
-use crate::world::{SiteRole, World};
+use crate::world::{Issue, Site, SiteRole, World};
 
 /// Fields a comment event's `issue` carries.
 const COMMENT_EVENT_FIELDS: &[&str] = &[
@@ -81,6 +82,11 @@ pub fn body(world: &World, event: &IssueEvent, viewer_account: &str) -> Option<V
                     "changelog".to_owned(),
                     json!({ "id": rendered["id"], "items": rendered["items"] }),
                 );
+            } else if let IssueEventKind::Created = &event.kind {
+                out.insert(
+                    "changelog".to_owned(),
+                    creation_changelog(world, site, &event.issue),
+                );
             }
         }
     }
@@ -88,6 +94,78 @@ pub fn body(world: &World, event: &IssueEvent, viewer_account: &str) -> Option<V
     let mut body = Value::Object(out);
     to_v2(&mut body);
     Some(body)
+}
+
+/// The changelog Jira attaches to `jira:issue_created`: one item per field set at creation, each
+/// from nothing (`from`/`fromString` null) to its value, as in captured Cloud deliveries. Its id is
+/// the issue id, since no change-history entry exists for a creation.
+fn creation_changelog(world: &World, site: &Site, issue: &Issue) -> Value {
+    let item = |field: &str, field_id: &str, to: Option<String>, to_string: Option<String>| {
+        json!({
+            "field": field,
+            "fieldtype": "jira",
+            "fieldId": field_id,
+            "from": null,
+            "fromString": null,
+            "to": to,
+            "toString": to_string,
+        })
+    };
+    let name_of = |account: &Option<String>| {
+        account
+            .as_deref()
+            .and_then(|a| world.user(a))
+            .map(|u| u.display_name.clone())
+    };
+    let mut items = Vec::new();
+    if issue.assignee.is_some() {
+        items.push(item(
+            "assignee",
+            "assignee",
+            issue.assignee.clone(),
+            name_of(&issue.assignee),
+        ));
+    }
+    let description = issue
+        .description
+        .as_ref()
+        .map_or_else(String::new, adf::plain_text);
+    items.push(item("description", "description", None, Some(description)));
+    if let Some(priority) = issue
+        .priority_id
+        .as_deref()
+        .and_then(|id| site.jira.priority(id))
+    {
+        items.push(item(
+            "priority",
+            "priority",
+            Some(priority.id.clone()),
+            Some(priority.name.clone()),
+        ));
+    }
+    if issue.reporter.is_some() {
+        items.push(item(
+            "reporter",
+            "reporter",
+            issue.reporter.clone(),
+            name_of(&issue.reporter),
+        ));
+    }
+    if let Some(status) = site.jira.status(&issue.status_id) {
+        items.push(item(
+            "Status",
+            "status",
+            Some(status.id.clone()),
+            Some(status.name.clone()),
+        ));
+    }
+    items.push(item(
+        "summary",
+        "summary",
+        None,
+        Some(issue.summary.clone()),
+    ));
+    json!({ "id": issue.id.to_string(), "items": items })
 }
 
 /// Jira's `issue_event_type_name` for issue events: `issue_created`; for updates
