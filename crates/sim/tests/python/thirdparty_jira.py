@@ -195,7 +195,9 @@ def scenario(info: dict[str, Any]) -> None:
         users = jira.search_users(query="bob")
         check(len(users) >= 1, "user search for 'bob' found nobody")
         bob = users[0].accountId
-        jira.add_watcher(key, bob)
+        # The library resolves its argument through user search (display name or e-mail), as
+        # Jira Cloud's /user/search does not match account ids.
+        jira.add_watcher(key, users[0].displayName)
         watchers = jira.watchers(key)
         ids = [w.accountId for w in watchers.watchers]
         check(bob in ids, f"{bob} not among watchers {ids}")
