@@ -82,6 +82,7 @@ impl TokenProvider for StaticToken {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -65,9 +65,33 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A rate-limit pause (from an earlier 429) or a `Retry-After` lasts longer than the policy's
+    /// `max_retry_after`; the request was not sent (again). Retry after `wait`.
+    #[error("{method} {path}: rate limited for another {}s ({})", wait.as_secs(), reason.as_deref().unwrap_or("no reason given"))]
+    Paused {
+        /// HTTP method.
+        method: String,
+        /// Request path below the REST base.
+        path: String,
+        /// How long until the pause ends.
+        wait: Duration,
+        /// The `RateLimit-Reason` that caused the pause, if known.
+        reason: Option<String>,
+    },
     /// The client was built with an unusable configuration (e.g. a base URL that is not a URL).
     #[error("client configuration: {0}")]
     Config(String),
+    /// A lookup by something people type (an e-mail address, a name) matched no Jira entity,
+    /// or more than one, so no id can be chosen safely.
+    #[error("{what} {query:?}: {}", if *matches == 0 { "no match".to_owned() } else { format!("{matches} matches (ambiguous)") })]
+    NoUniqueMatch {
+        /// What was looked up (`user with e-mail`).
+        what: &'static str,
+        /// The text looked up.
+        query: String,
+        /// How many entities matched (0: none).
+        matches: usize,
+    },
 }
 
 /// Which part of the transport failed.
@@ -232,13 +256,20 @@ impl ApiError {
     }
 
     fn read_json(&mut self, value: &Value) {
-        let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        let text = |v: &Value| {
+            v.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string())
+        };
         match value {
             Value::String(s) => {
                 self.shape = ErrorShape::String;
                 self.messages.push(s.clone());
             }
-            Value::Object(map) if map.contains_key("errorMessages") || map.get("errors").is_some_and(Value::is_object) => {
+            Value::Object(map)
+                if map.contains_key("errorMessages")
+                    || map.get("errors").is_some_and(Value::is_object) =>
+            {
                 self.shape = ErrorShape::Collection;
                 if let Some(Value::Array(list)) = map.get("errorMessages") {
                     self.messages.extend(list.iter().map(text));
@@ -251,9 +282,10 @@ impl ApiError {
             Value::Object(map) if map.get("errors").is_some_and(Value::is_array) => {
                 self.shape = ErrorShape::ErrorList;
                 if let Some(Value::Array(list)) = map.get("errors") {
-                    self.messages.extend(list.iter().map(|e| {
-                        e.get("message").map(text).unwrap_or_else(|| e.to_string())
-                    }));
+                    self.messages.extend(
+                        list.iter()
+                            .map(|e| e.get("message").map(text).unwrap_or_else(|| e.to_string())),
+                    );
                 }
             }
             Value::Object(map) if map.contains_key("error") => {
@@ -261,7 +293,9 @@ impl ApiError {
                     error: map.get("error").map(text).unwrap_or_default(),
                 };
                 let description = map.get("error_description").map(text);
-                self.messages.push(description.unwrap_or_else(|| map.get("error").map(text).unwrap_or_default()));
+                self.messages.push(
+                    description.unwrap_or_else(|| map.get("error").map(text).unwrap_or_default()),
+                );
             }
             Value::Object(map) if map.contains_key("message") => {
                 self.shape = match map.get("code").and_then(Value::as_i64) {
@@ -335,14 +369,19 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
-            Self::Transport { kind, .. } => !matches!(kind, TransportKind::Redirect | TransportKind::Other),
+            Self::Transport { kind, .. } => {
+                !matches!(kind, TransportKind::Redirect | TransportKind::Other)
+            }
+            Self::Paused { .. } => true,
             _ => false,
         }
     }
 
     /// 404 from Jira itself (which also means "you may not see it"), not the gateway's expired-token 404.
     pub fn is_not_found(&self) -> bool {
-        self.api().is_some_and(|e| e.status == 404 && !e.needs_reauth())
+        self.api()
+            .is_some_and(|e| e.status == 404 && !e.needs_reauth())
+            || matches!(self, Self::NoUniqueMatch { matches: 0, .. })
     }
 
     /// The token was rejected; refresh it (or re-authorize the connection if refreshing fails).
@@ -361,12 +400,13 @@ impl Error {
 
     /// 429 Too Many Requests.
     pub fn is_rate_limited(&self) -> bool {
-        self.status() == Some(429)
+        self.status() == Some(429) || matches!(self, Self::Paused { .. })
     }
 
     /// Jira's own 403: the user lacks a permission (not an expired token).
     pub fn is_permission_denied(&self) -> bool {
-        self.api().is_some_and(|e| e.status == 403 && !e.needs_reauth())
+        self.api()
+            .is_some_and(|e| e.status == 403 && !e.needs_reauth())
     }
 
     /// 409: a concurrent update conflicted; retry with backoff after re-reading.
@@ -396,12 +436,18 @@ impl Error {
 
     /// `Retry-After` of the response, if any.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api().and_then(|e| e.rate_limit.retry_after)
+        match self {
+            Self::Paused { wait, .. } => Some(*wait),
+            _ => self.api().and_then(|e| e.rate_limit.retry_after),
+        }
     }
 
     /// `RateLimit-Reason` of the response, if any.
     pub fn rate_limit_reason(&self) -> Option<&str> {
-        self.api().and_then(|e| e.rate_limit.reason.as_deref())
+        match self {
+            Self::Paused { reason, .. } => reason.as_deref(),
+            _ => self.api().and_then(|e| e.rate_limit.reason.as_deref()),
+        }
     }
 }
 
@@ -412,44 +458,79 @@ impl From<ApiError> for Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn api(status: u16, body: &str) -> Error {
-        ApiError::from_body("GET", "/x", status, body.as_bytes(), RateLimitInfo::default()).into()
+        ApiError::from_body(
+            "GET",
+            "/x",
+            status,
+            body.as_bytes(),
+            RateLimitInfo::default(),
+        )
+        .into()
     }
 
     #[test]
     fn jira_error_collections_keep_messages_and_field_errors() {
-        let e = api(400, r#"{"errorMessages":[],"errors":{"description":"Operation value must be an Atlassian Document"}}"#);
-        assert_eq!(e.field_errors().unwrap()["description"], "Operation value must be an Atlassian Document");
-        assert!(e.to_string().contains("GET /x: HTTP 400: description: Operation value"));
+        let e = api(
+            400,
+            r#"{"errorMessages":[],"errors":{"description":"Operation value must be an Atlassian Document"}}"#,
+        );
+        assert_eq!(
+            e.field_errors().unwrap()["description"],
+            "Operation value must be an Atlassian Document"
+        );
+        assert!(
+            e.to_string()
+                .contains("GET /x: HTTP 400: description: Operation value")
+        );
     }
 
     #[test]
     fn every_known_body_shape_is_read() {
         assert_eq!(api(403, r#""Only admins""#).messages(), ["Only admins"]);
-        assert_eq!(api(400, r#"{"errors":[{"message":"bad"}]}"#).messages(), ["bad"]);
+        assert_eq!(
+            api(400, r#"{"errors":[{"message":"bad"}]}"#).messages(),
+            ["bad"]
+        );
         assert_eq!(api(400, r#"{"message":"nope"}"#).messages(), ["nope"]);
         assert_eq!(
             api(403, r#"{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}"#).messages(),
             ["Unknown or invalid refresh token."]
         );
         let garbage = api(502, "<html>Bad gateway</html>");
-        assert_eq!(garbage.api().unwrap().body_excerpt.as_deref(), Some("<html>Bad gateway</html>"));
+        assert_eq!(
+            garbage.api().unwrap().body_excerpt.as_deref(),
+            Some("<html>Bad gateway</html>")
+        );
     }
 
     #[test]
     fn long_non_json_bodies_are_truncated() {
         let e = api(500, &"x".repeat(5000));
-        assert!(e.api().unwrap().body_excerpt.as_ref().unwrap().chars().count() <= BODY_EXCERPT_CHARS + 1);
+        assert!(
+            e.api()
+                .unwrap()
+                .body_excerpt
+                .as_ref()
+                .unwrap()
+                .chars()
+                .count()
+                <= BODY_EXCERPT_CHARS + 1
+        );
     }
 
     #[test]
     fn gateway_shaped_403_and_404_mean_reauth_but_jira_shaped_ones_do_not() {
         assert!(api(404, r#"{"code":404,"message":"Unauthorized"}"#).needs_reauth());
         assert!(api(403, r#"{"code":403,"message":"Unauthorized"}"#).needs_reauth());
-        let jira_404 = api(404, r#"{"errorMessages":["Issue does not exist or you do not have permission to see it."],"errors":{}}"#);
+        let jira_404 = api(
+            404,
+            r#"{"errorMessages":["Issue does not exist or you do not have permission to see it."],"errors":{}}"#,
+        );
         assert!(!jira_404.needs_reauth());
         assert!(jira_404.is_not_found());
         assert!(api(403, r#"{"errorMessages":["no"],"errors":{}}"#).is_permission_denied());
@@ -458,7 +539,10 @@ mod tests {
 
     #[test]
     fn scope_mismatch_is_told_apart_from_expiry() {
-        let e = api(401, r#"{"code":401,"message":"Unauthorized; scope does not match"}"#);
+        let e = api(
+            401,
+            r#"{"code":401,"message":"Unauthorized; scope does not match"}"#,
+        );
         assert!(e.needs_reauth());
         assert!(e.is_scope_error());
         assert!(!api(401, r#"{"code":401,"message":"Unauthorized"}"#).is_scope_error());

@@ -135,6 +135,31 @@ string_id!(
     ProjectRef
 );
 
+string_id!(
+    /// A comment id (`"10000"`; a number in `/comment/list`).
+    CommentId
+);
+string_id!(
+    /// An attachment id (a string in `Attachment`, a number in `AttachmentMetadata`).
+    AttachmentId
+);
+string_id!(
+    /// A group id (UUID); stable across renames, unlike the group name.
+    GroupId
+);
+string_id!(
+    /// A dynamic webhook id (numeric; unique per site only).
+    WebhookId
+);
+string_id!(
+    /// An issue link id.
+    IssueLinkId
+);
+string_id!(
+    /// An issue link type id.
+    IssueLinkTypeId
+);
+
 impl From<IssueId> for IssueRef {
     fn from(value: IssueId) -> Self {
         Self(value.0)
@@ -172,6 +197,7 @@ impl From<ProjectKey> for ProjectRef {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -7,4 +7,21 @@
 //! and composed through `jiraflow-jql`; custom field values are coerced by [`fields`].
 
 pub mod adf;
+pub mod auth;
+pub mod client;
+pub mod error;
 pub mod fields;
+pub mod ids;
+pub mod jql;
+pub mod ops;
+pub mod send;
+pub mod time;
+pub mod wire;
+
+pub use auth::{BearerToken, StaticToken, TokenProvider};
+pub use client::{
+    ApiRequest, ApiResponse, Idempotency, JiraClient, JiraClientBuilder, RequestBody,
+};
+pub use error::{Error, Result};
+pub use send::metrics::MetricsSnapshot;
+pub use send::policy::RetryPolicy;

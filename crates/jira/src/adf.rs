@@ -1,1 +1,0 @@
-//! Atlassian Document Format: Markdown -> ADF, ADF -> Markdown, ADF -> plain text.

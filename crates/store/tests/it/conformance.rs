@@ -1,0 +1,57 @@
+//! The shared conformance suite, run against SQLite: one test per check.
+
+use jiraflow_store::conformance as c;
+
+use crate::support::Stores;
+
+macro_rules! single {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() -> anyhow::Result<()> {
+            let stores = Stores::default();
+            c::$name(stores.fresh().await?).await?;
+            Ok(())
+        }
+    )*};
+}
+
+macro_rules! paired {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() -> anyhow::Result<()> {
+            let stores = Stores::default();
+            let (a, b) = stores.pair().await?;
+            c::$name(a, b).await?;
+            Ok(())
+        }
+    )*};
+}
+
+single!(
+    users_have_unique_names_and_permissions,
+    api_keys_authenticate_by_hash_and_can_be_revoked,
+    oauth_apps_keep_their_secret_write_only,
+    pending_states_are_single_use_and_bound,
+    pending_state_is_single_use_under_concurrency,
+    connections_are_created_renamed_and_deleted,
+    bad_connection_input_is_rejected_without_leaving_anything,
+    flow_references_block_connection_deletion,
+    named_credentials_lend_their_principal_to_connections,
+    tokens_round_trip_through_the_store,
+    lease_race_has_one_winner,
+    leases_expire,
+    refreshed_tokens_are_compare_and_swapped,
+    replacing_a_family_defeats_in_flight_refreshes,
+);
+
+paired!(
+    lease_race_across_handles_has_one_winner,
+    refresh_protocol_never_reuses_a_rotated_token,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_suite_passes_through_run_all() -> anyhow::Result<()> {
+    let stores = Stores::default();
+    c::run_all(|| stores.fresh(), || stores.pair()).await?;
+    Ok(())
+}
