@@ -57,6 +57,12 @@ pub enum Error {
     /// Input rejected before anything was sent (e.g. plain text where ADF is required, bad JQL).
     #[error("invalid request: {0}")]
     InvalidInput(String),
+    /// A field could not be found or a value could not be coerced, before anything was sent. The
+    /// structured [`FieldError`](crate::fields::FieldError) is kept so callers can still ask
+    /// which e-mail addresses to resolve or which field was unknown; the message reads like any
+    /// other invalid input.
+    #[error("invalid request: {0}")]
+    Field(#[from] crate::fields::FieldError),
     /// Paging went wrong (e.g. Jira repeated a `nextPageToken`, which would loop forever).
     #[error("{path}: pagination error: {message}")]
     Pagination {
@@ -360,6 +366,15 @@ impl Error {
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Self::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The field problem behind a [`Error::Field`], with its predicates
+    /// ([`needs_user_lookup`](crate::fields::FieldError::needs_user_lookup), ...).
+    pub fn field(&self) -> Option<&crate::fields::FieldError> {
+        match self {
+            Self::Field(e) => Some(e),
             _ => None,
         }
     }

@@ -1,8 +1,16 @@
 //! The `jiraflow` command line.
 
 mod adf_cmd;
+mod app_cmd;
+mod callback;
+mod connection_cmd;
+mod credential_cmd;
+mod data_dir;
 mod jql_cmd;
+mod output;
 mod sim_cmd;
+mod store_cmd;
+mod user_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +32,18 @@ enum Command {
     Jql(jql_cmd::JqlArgs),
     /// Convert rich text between Markdown, ADF and plain text.
     Adf(adf_cmd::AdfArgs),
+    /// Manage OAuth apps (external credentials: client id and secret).
+    App(app_cmd::AppArgs),
+    /// Connect to Jira Cloud sites and manage connections.
+    Connection(connection_cmd::ConnectionArgs),
+    /// Manage named credentials and their principal grants.
+    Credential(credential_cmd::CredentialArgs),
+    /// Manage jiraflow users.
+    User(user_cmd::UserArgs),
+    /// Create API keys.
+    Apikey(user_cmd::ApiKeyArgs),
+    /// Store maintenance (master key rotation).
+    Store(store_cmd::StoreArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +56,12 @@ fn main() -> anyhow::Result<()> {
             Command::Sim(args) => sim_cmd::run(args).await,
             Command::Jql(args) => jql_cmd::run(args),
             Command::Adf(args) => adf_cmd::run(args),
+            Command::App(args) => app_cmd::run(args).await,
+            Command::Connection(args) => connection_cmd::run(args).await,
+            Command::Credential(args) => credential_cmd::run(args).await,
+            Command::User(args) => user_cmd::run(args).await,
+            Command::Apikey(args) => user_cmd::run_apikey(args).await,
+            Command::Store(args) => store_cmd::run(args).await,
         }
     })
 }

@@ -125,13 +125,13 @@ pub struct CreateMetaFieldsPage {
     pub fields: Vec<FieldMetadata>,
     /// Index of the first field on this page.
     #[serde(default)]
-    pub start_at: i64,
+    pub start_at: Option<u64>,
     /// The page size the server used.
     #[serde(default)]
-    pub max_results: i64,
-    /// Total number of fields.
+    pub max_results: Option<u64>,
+    /// Total number of fields; absent means unknown, so paging goes on until an empty page.
     #[serde(default)]
-    pub total: i64,
+    pub total: Option<u64>,
 }
 
 /// The answer of `GET /issue/{key}/editmeta`: fields keyed by id.
@@ -140,6 +140,13 @@ pub struct EditMeta {
     /// The editable fields, keyed by id.
     #[serde(default)]
     pub fields: std::collections::BTreeMap<String, FieldMetadata>,
+}
+
+impl EditMeta {
+    /// One field's metadata by id.
+    pub fn field(&self, field_id: &str) -> Option<&FieldMetadata> {
+        self.fields.get(field_id)
+    }
 }
 
 /// What a field holds, as far as coercion cares.

@@ -198,15 +198,6 @@ impl FieldError {
     }
 }
 
-/// For operations that report every failure as the crate's [`Error`](crate::error::Error): a
-/// field problem is bad input. Callers that resolve e-mail addresses or pick among ambiguous
-/// fields match on [`FieldError`] before converting.
-impl From<FieldError> for crate::error::Error {
-    fn from(error: FieldError) -> Self {
-        crate::error::Error::InvalidInput(error.to_string())
-    }
-}
-
 fn did_you_mean(suggestions: &[String]) -> String {
     if suggestions.is_empty() {
         String::new()

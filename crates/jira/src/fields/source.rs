@@ -1,6 +1,5 @@
 //! The client side of field metadata: [`JiraClient`] as a [`FieldSource`], catalogs fetched from
-//! `GET /field` (plus createmeta for one project and issue type), and the conversion of the
-//! operations layer's createmeta entries into [`FieldMetadata`].
+//! `GET /field` (plus createmeta for one project and issue type).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,10 +7,9 @@ use std::sync::Arc;
 use crate::client::JiraClient;
 use crate::error::{Error, Result};
 use crate::ids::{IssueTypeId, ProjectRef};
-use crate::wire::issue as wire;
 
 use super::FieldCatalog;
-use super::meta::{FieldCache, FieldDetails, FieldMetadata, FieldSchema, FieldSource};
+use super::meta::{FieldCache, FieldDetails, FieldSource};
 
 impl FieldSource for JiraClient {
     type Error = Error;
@@ -45,8 +43,7 @@ impl FieldCatalog {
             .issues()
             .createmeta_fields(project, issue_type)
             .await?;
-        let metadata: Vec<FieldMetadata> = screen.iter().map(FieldMetadata::from).collect();
-        Ok(FieldCatalog::from_fields(fields).with_metadata(&metadata))
+        Ok(FieldCatalog::from_fields(fields).with_metadata(&screen))
     }
 }
 
@@ -57,35 +54,5 @@ impl FieldCache {
     /// The fetch error when the cache has no fresh entry.
     pub async fn catalog(&self, client: &JiraClient) -> Result<Arc<FieldCatalog>> {
         self.get_or_fetch(client.api_base(), client).await
-    }
-}
-
-impl From<&wire::FieldSchema> for FieldSchema {
-    fn from(schema: &wire::FieldSchema) -> Self {
-        FieldSchema {
-            kind: schema.kind.clone().unwrap_or_default(),
-            items: schema.items.clone(),
-            system: schema.system.clone(),
-            custom: schema.custom.clone(),
-            custom_id: schema.custom_id,
-            extra: schema.extra.clone(),
-        }
-    }
-}
-
-impl From<&wire::FieldMeta> for FieldMetadata {
-    fn from(meta: &wire::FieldMeta) -> Self {
-        FieldMetadata {
-            field_id: meta.field_id.clone(),
-            key: meta.key.clone(),
-            name: meta.name.clone().unwrap_or_default(),
-            required: meta.required,
-            schema: meta.schema.as_ref().map(FieldSchema::from),
-            allowed_values: meta.allowed_values.clone(),
-            operations: meta.operations.clone(),
-            has_default_value: meta.has_default_value,
-            auto_complete_url: None,
-            extra: meta.extra.clone(),
-        }
     }
 }

@@ -10,9 +10,9 @@ use crate::client::{ApiRequest, Idempotency, JiraClient};
 use crate::error::Result;
 use crate::ids::{AccountId, GroupId};
 use crate::ops::pages::page_stream;
-use crate::wire::comment::UserDetails;
 use crate::wire::group::{Group, GroupDetails};
 use crate::wire::page::PageBean;
+use crate::wire::user::UserDetails;
 
 /// A group, by id (preferred) or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,16 +3,18 @@
 //! (`/issue/createmeta/{project}/issuetypes[/{issueTypeId}]`, the replacement of the deprecated
 //! `GET /issue/createmeta`).
 
+use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use crate::client::{ApiRequest, JiraClient};
 use crate::error::{Error, Result};
+use crate::fields::{CreateMetaFieldsPage, EditMeta, FieldMetadata};
 use crate::ids::{IssueRef, IssueTypeId, ProjectRef, TransitionId};
-use crate::ops::issues::{EntityProperty, IssueHandler, IssueUpdateDetails, TransitionRef};
-use crate::wire::issue::{
-    CreateMetaFieldsPage, CreateMetaIssueType, CreateMetaIssueTypesPage, EditMeta, FieldMeta,
-    Transition, Transitions,
+use crate::ops::issues::{
+    EntityProperty, IssueHandler, IssueUpdateDetails, TransitionRef, update_details_setters,
 };
+use crate::ops::pages::{Fetched, offset_stream};
+use crate::wire::issue::{CreateMetaIssueType, CreateMetaIssueTypesPage, Transition, Transitions};
 
 /// Largest createmeta page Jira serves.
 const CREATEMETA_MAX_PAGE: u32 = 200;
@@ -73,19 +75,15 @@ impl<'c> IssueHandler<'c> {
         &self,
         project: impl Into<ProjectRef>,
     ) -> Result<Vec<CreateMetaIssueType>> {
-        let project = project.into();
-        let mut all = Vec::new();
-        loop {
+        let project = &project.into();
+        offset_stream(0, |start| async move {
             let page = self
-                .createmeta_issue_types_page(project.clone(), all.len() as u64, CREATEMETA_MAX_PAGE)
+                .createmeta_issue_types_page(project.clone(), start, CREATEMETA_MAX_PAGE)
                 .await?;
-            let received = page.issue_types.len();
-            all.extend(page.issue_types);
-            // Advance by what arrived (the server may cap the page); an empty page ends it.
-            if received == 0 || page.total.is_some_and(|t| all.len() as u64 >= t) {
-                return Ok(all);
-            }
-        }
+            Ok(fetched(start, page.issue_types, page.total))
+        })
+        .try_collect()
+        .await
     }
 
     /// `GET /issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}`: one page of fields.
@@ -113,25 +111,31 @@ impl<'c> IssueHandler<'c> {
         &self,
         project: impl Into<ProjectRef>,
         issue_type: impl Into<IssueTypeId>,
-    ) -> Result<Vec<FieldMeta>> {
-        let project = project.into();
-        let issue_type = issue_type.into();
-        let mut all = Vec::new();
-        loop {
+    ) -> Result<Vec<FieldMetadata>> {
+        let (project, issue_type) = (&project.into(), &issue_type.into());
+        offset_stream(0, |start| async move {
             let page = self
                 .createmeta_fields_page(
                     project.clone(),
                     issue_type.clone(),
-                    all.len() as u64,
+                    start,
                     CREATEMETA_MAX_PAGE,
                 )
                 .await?;
-            let received = page.fields.len();
-            all.extend(page.fields);
-            if received == 0 || page.total.is_some_and(|t| all.len() as u64 >= t) {
-                return Ok(all);
-            }
-        }
+            Ok(fetched(start, page.fields, page.total))
+        })
+        .try_collect()
+        .await
+    }
+}
+
+/// One createmeta page for [`offset_stream`]: these legacy pages carry `total` but no `isLast`,
+/// so the last page is the one that reaches `total` (an empty page ends paging regardless).
+fn fetched<T>(start: u64, items: Vec<T>, total: Option<u64>) -> Fetched<T> {
+    let reached = start + items.len() as u64;
+    Fetched {
+        last: total.is_some_and(|t| reached >= t),
+        items,
     }
 }
 
@@ -187,31 +191,7 @@ pub struct DoTransition<'c> {
 }
 
 impl DoTransition<'_> {
-    /// Sets a screen field's value.
-    pub fn field(mut self, field_id: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.body.fields.insert(field_id.into(), value.into());
-        self
-    }
-
-    /// Adds field operations for `field_id`.
-    pub fn update(mut self, field_id: impl Into<String>, operations: Value) -> Self {
-        self.body.update.insert(field_id.into(), operations);
-        self
-    }
-
-    /// Sets an entity property in the same call.
-    pub fn property(mut self, key: impl Into<String>, value: Value) -> Self {
-        self.body.properties.push(EntityProperty {
-            key: key.into(),
-            value,
-        });
-        self
-    }
-
-    /// The body as it will be sent.
-    pub fn body(&self) -> &IssueUpdateDetails {
-        &self.body
-    }
+    update_details_setters!();
 
     /// Sends the request (not retried after an ambiguous failure: the issue may have moved).
     ///

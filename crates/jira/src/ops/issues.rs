@@ -176,7 +176,9 @@ fn id_or(value: &str, other: &str) -> Value {
     }
 }
 
-macro_rules! body_setters {
+/// The setters of every builder whose body is an [`IssueUpdateDetails`] (create, edit and
+/// do-transition): raw fields, field operations, properties, and the body for snapshots.
+macro_rules! update_details_setters {
     () => {
         /// Sets a field's plain value (custom fields by `customfield_NNNNN`).
         pub fn field(mut self, field_id: impl Into<String>, value: impl Into<Value>) -> Self {
@@ -189,6 +191,29 @@ macro_rules! body_setters {
             self.body.update.insert(field_id.into(), operations);
             self
         }
+
+        /// Sets an entity property in the same call.
+        pub fn property(mut self, key: impl Into<String>, value: Value) -> Self {
+            self.body.properties.push(EntityProperty {
+                key: key.into(),
+                value,
+            });
+            self
+        }
+
+        /// The body as it will be sent (for snapshots and logs of shapes, never of values).
+        pub fn body(&self) -> &IssueUpdateDetails {
+            &self.body
+        }
+    };
+}
+pub(crate) use update_details_setters;
+
+/// The create and edit setters: [`update_details_setters`] plus the description (checked or
+/// converted to ADF, so these builders carry an `invalid` slot), people, labels and a whole body.
+macro_rules! body_setters {
+    () => {
+        update_details_setters!();
 
         /// Sets the description: Markdown or plain text is converted to ADF, an ADF document is
         /// checked (an invalid one fails `send` before anything is sent).
@@ -217,24 +242,10 @@ macro_rules! body_setters {
             self.field("labels", Value::Array(labels))
         }
 
-        /// Sets an entity property in the same call.
-        pub fn property(mut self, key: impl Into<String>, value: Value) -> Self {
-            self.body.properties.push(EntityProperty {
-                key: key.into(),
-                value,
-            });
-            self
-        }
-
         /// Replaces the whole body.
         pub fn details(mut self, details: IssueUpdateDetails) -> Self {
             self.body = details;
             self
-        }
-
-        /// The body as it will be sent (for snapshots and logs of shapes, never of values).
-        pub fn body(&self) -> &IssueUpdateDetails {
-            &self.body
         }
     };
 }

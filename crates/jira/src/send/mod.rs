@@ -34,6 +34,18 @@ enum Next {
     Fail,
 }
 
+/// The span both send paths run in; `attempt` and `status` are filled in per try, so one request
+/// reads as one span however often it is retried.
+fn request_span(request: &ApiRequest) -> tracing::Span {
+    tracing::debug_span!(
+        "jira.request",
+        method = %request.method,
+        path = request.template,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+    )
+}
+
 impl JiraClient {
     /// Sends `request` and reads the whole body.
     ///
@@ -41,13 +53,7 @@ impl JiraClient {
     /// Any [`Error`]: API errors after retries are exhausted, transport failures, pauses longer
     /// than the policy allows, token failures.
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse> {
-        let span = tracing::debug_span!(
-            "jira.request",
-            method = %request.method,
-            path = request.template,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
+        let span = request_span(&request);
         self.run(&request, true)
             .instrument(span)
             .await
@@ -71,13 +77,7 @@ impl JiraClient {
     /// # Errors
     /// As [`send`](Self::send).
     pub async fn send_streaming(&self, request: ApiRequest) -> Result<reqwest::Response> {
-        let span = tracing::debug_span!(
-            "jira.request",
-            method = %request.method,
-            path = request.template,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
+        let span = request_span(&request);
         match self.run(&request, false).instrument(span).await? {
             Outcome::Streaming(response) => Ok(response),
             Outcome::Buffered(response) => Err(Error::InvalidInput(format!(

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::ids::AttachmentId;
 use crate::time::Timestamp;
-use crate::wire::comment::UserDetails;
+use crate::wire::user::UserDetails;
 
 /// An attachment, as uploads and issue fields describe it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -5,30 +5,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::ids::{AccountId, CommentId};
+use crate::ids::CommentId;
 use crate::time::Timestamp;
 use crate::wire::property::EntityProperty;
-
-/// The author or updater of a comment (`UserDetails`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserDetails {
-    /// The account id; absent for some anonymous or deleted authors.
-    #[serde(default)]
-    pub account_id: Option<AccountId>,
-    /// Display name.
-    #[serde(default)]
-    pub display_name: Option<String>,
-    /// Whether the account is active.
-    #[serde(default)]
-    pub active: Option<bool>,
-    /// Email, when privacy settings allow.
-    #[serde(default)]
-    pub email_address: Option<String>,
-    /// Everything else (`avatarUrls`, `timeZone`, `self`, ...).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+use crate::wire::user::UserDetails;
 
 /// Who may see a comment: members of a group or holders of a project role.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

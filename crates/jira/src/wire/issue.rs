@@ -1,12 +1,14 @@
 //! Issues as Jira sends them: `IssueBean` (get, search, edit with `returnIssue`), its typed system
-//! fields plus a map for everything else (custom fields included), `CreatedIssue`, transitions,
-//! edit metadata and the paged create metadata.
+//! fields plus a map for everything else (custom fields included), `CreatedIssue`, transitions
+//! and the issue types of the paged create metadata. Field entries of createmeta and editmeta are
+//! [`crate::fields::FieldMetadata`], shared with the field catalog.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::ids::{AccountId, IssueId, IssueKey, IssueTypeId, TransitionId};
+use crate::ids::{IssueId, IssueKey, IssueTypeId, TransitionId};
 use crate::time::Timestamp;
+use crate::wire::user::UserDetails;
 
 /// An issue. `id` and `key` are absent in some trimmed payloads; `fields` holds only what was
 /// requested (search defaults to ids only, so always ask for fields).
@@ -76,13 +78,13 @@ pub struct IssueFields {
     pub resolution: Option<NamedRef>,
     /// Assignee (`null` when unassigned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<UserRef>,
+    pub assignee: Option<UserDetails>,
     /// Reporter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporter: Option<UserRef>,
+    pub reporter: Option<UserDetails>,
     /// Creator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creator: Option<UserRef>,
+    pub creator: Option<UserDetails>,
     /// Labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
@@ -175,27 +177,6 @@ pub struct Status {
     pub extra: Map<String, Value>,
 }
 
-/// A user as embedded in issue fields (trimmed payloads may lack the account id).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserRef {
-    /// Account id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<AccountId>,
-    /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Email, if visible.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_address: Option<String>,
-    /// Active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
 /// `201` answer of create issue.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -253,83 +234,6 @@ pub struct Transitions {
     pub extra: Map<String, Value>,
 }
 
-/// A field's type as metadata reports it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FieldSchema {
-    /// `string`, `array`, `user`, `option`, ...
-    #[serde(default, rename = "type")]
-    pub kind: Option<String>,
-    /// Item type for arrays.
-    #[serde(default)]
-    pub items: Option<String>,
-    /// System field name.
-    #[serde(default)]
-    pub system: Option<String>,
-    /// Custom field type (`com.atlassian.jira.plugin.system.customfieldtypes:textarea`).
-    #[serde(default)]
-    pub custom: Option<String>,
-    /// Custom field number.
-    #[serde(default)]
-    pub custom_id: Option<i64>,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// What a field accepts on a create or edit screen.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FieldMeta {
-    /// Field id (createmeta pages).
-    #[serde(default)]
-    pub field_id: Option<String>,
-    /// Key.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Display name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Required on this screen.
-    #[serde(default)]
-    pub required: bool,
-    /// Type.
-    #[serde(default)]
-    pub schema: Option<FieldSchema>,
-    /// Update operations (`set`, `add`, ...).
-    #[serde(default)]
-    pub operations: Vec<String>,
-    /// Allowed values, raw.
-    #[serde(default)]
-    pub allowed_values: Option<Vec<Value>>,
-    /// Whether a default exists.
-    #[serde(default)]
-    pub has_default_value: Option<bool>,
-    /// The default.
-    #[serde(default)]
-    pub default_value: Option<Value>,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// `GET /issue/{key}/editmeta`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct EditMeta {
-    /// Editable fields by id.
-    #[serde(default)]
-    pub fields: Map<String, Value>,
-}
-
-impl EditMeta {
-    /// One field's metadata, typed.
-    pub fn field(&self, field_id: &str) -> Option<FieldMeta> {
-        self.fields
-            .get(field_id)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-    }
-}
-
 /// An issue type as create metadata lists it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -364,24 +268,6 @@ pub struct CreateMetaIssueTypesPage {
     #[serde(default)]
     pub max_results: Option<u64>,
     /// Total (may change between pages).
-    #[serde(default)]
-    pub total: Option<u64>,
-}
-
-/// `GET /issue/createmeta/{project}/issuetypes/{id}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateMetaFieldsPage {
-    /// The fields (`fields`; some responses call it `results`).
-    #[serde(default, alias = "results")]
-    pub fields: Vec<FieldMeta>,
-    /// Offset.
-    #[serde(default)]
-    pub start_at: Option<u64>,
-    /// Page size the server used.
-    #[serde(default)]
-    pub max_results: Option<u64>,
-    /// Total.
     #[serde(default)]
     pub total: Option<u64>,
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::ids::{ProjectId, ProjectKey};
-use crate::wire::comment::UserDetails;
+use crate::wire::user::UserDetails;
 
 /// `POST /project`: what was created.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -1,4 +1,5 @@
-//! Users (`/myself`, user search, issue people fields) and server info.
+//! Users (`/myself`, user search), the [`UserDetails`] other resources embed (issue people
+//! fields, authors, leads, watchers, group members) and server info.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -35,6 +36,30 @@ pub struct User {
     #[serde(default, rename = "self")]
     pub self_url: Option<String>,
     /// Everything else (`avatarUrls`, `groups`, `applicationRoles`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A user as other resources embed it (`UserDetails`): issue people fields, comment and
+/// attachment authors, project leads, watchers, group members. Trimmed payloads (and anonymous or
+/// deleted authors) may lack the account id, so every member is optional. Absent members stay
+/// absent when serialized, so `IssueFields::get` hands back what Jira sent.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDetails {
+    /// Account id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<AccountId>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Email, when privacy settings allow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_address: Option<String>,
+    /// Whether the account is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Everything else (`avatarUrls`, `timeZone`, `self`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

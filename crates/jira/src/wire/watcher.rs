@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::wire::comment::UserDetails;
+use crate::wire::user::UserDetails;
 
 /// The watchers of an issue.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

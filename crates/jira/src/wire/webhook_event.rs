@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::time::Timestamp;
-use crate::wire::issue::{IssueBean, UserRef};
+use crate::wire::issue::IssueBean;
+use crate::wire::user::UserDetails;
 
 /// One webhook delivery.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -23,7 +24,7 @@ pub struct WebhookEvent {
     pub issue_event_type_name: Option<String>,
     /// Who caused it.
     #[serde(default)]
-    pub user: Option<UserRef>,
+    pub user: Option<UserDetails>,
     /// The issue, in v2 representation.
     #[serde(default)]
     pub issue: Option<IssueBean>,
@@ -60,10 +61,10 @@ pub struct WebhookComment {
     pub body: Option<Value>,
     /// Author.
     #[serde(default)]
-    pub author: Option<UserRef>,
+    pub author: Option<UserDetails>,
     /// Last editor.
     #[serde(default)]
-    pub update_author: Option<UserRef>,
+    pub update_author: Option<UserDetails>,
     /// Created.
     #[serde(default, with = "crate::time::option")]
     pub created: Option<Timestamp>,

@@ -6,8 +6,9 @@
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
-use jiraflow_jira::Error;
 use jiraflow_jira::ops::attachments::AttachmentFile;
+use jiraflow_jira::wire::attachment::Attachment;
+use jiraflow_jira::{Error, JiraClient};
 use jiraflow_sim::seed::ACME_CLOUD_ID;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -21,6 +22,11 @@ const NAMES: [&str; 4] = [
     "say \"hi\" there.txt",
     "back\\slash and  spaces .log",
 ];
+
+/// Attaches `file` to DEMO-1 and returns what Jira answered.
+async fn attach(jira: &JiraClient, file: AttachmentFile) -> Vec<Attachment> {
+    jira.attachments().add("DEMO-1", file).send().await.unwrap()
+}
 
 fn chunks(data: &'static [u8]) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> {
     futures_util::stream::iter(data.chunks(3).map(|c| Ok(Bytes::from_static(c))))
@@ -126,12 +132,7 @@ async fn a_file_over_the_site_limit_fails_before_upload_naming_size_and_limit() 
 async fn a_range_download_answers_partial_content() {
     let sim = start_sim().await;
     let jira = admin(&sim);
-    let added = jira
-        .attachments()
-        .add("DEMO-1", AttachmentFile::from_bytes("r.txt", "0123456789"))
-        .send()
-        .await
-        .unwrap();
+    let added = attach(&jira, AttachmentFile::from_bytes("r.txt", "0123456789")).await;
     let content = jira
         .attachments()
         .content(added[0].id.clone())
@@ -156,12 +157,7 @@ async fn a_range_download_answers_partial_content() {
 async fn a_redirected_download_is_followed_to_the_media_origin() {
     let sim = start_sim().await;
     let jira = admin(&sim);
-    let added = jira
-        .attachments()
-        .add("DEMO-1", AttachmentFile::from_bytes("m.txt", "media bytes"))
-        .send()
-        .await
-        .unwrap();
+    let added = attach(&jira, AttachmentFile::from_bytes("m.txt", "media bytes")).await;
     let stream = jira
         .attachments()
         .content(added[0].id.clone())
@@ -178,12 +174,7 @@ async fn a_redirected_download_is_followed_to_the_media_origin() {
 async fn a_download_larger_than_the_cap_fails() {
     let sim = start_sim().await;
     let jira = admin(&sim);
-    let added = jira
-        .attachments()
-        .add("DEMO-1", AttachmentFile::from_bytes("c.txt", "0123456789"))
-        .send()
-        .await
-        .unwrap();
+    let added = attach(&jira, AttachmentFile::from_bytes("c.txt", "0123456789")).await;
     let error = jira
         .attachments()
         .content(added[0].id.clone())
@@ -198,12 +189,7 @@ async fn a_download_larger_than_the_cap_fails() {
 async fn a_deleted_attachment_is_not_found_and_hidden_ones_are_not_found_either() {
     let sim = start_sim().await;
     let jira = admin(&sim);
-    let added = jira
-        .attachments()
-        .add("DEMO-1", AttachmentFile::from_bytes("d.txt", "x"))
-        .send()
-        .await
-        .unwrap();
+    let added = attach(&jira, AttachmentFile::from_bytes("d.txt", "x")).await;
     jira.attachments()
         .delete(added[0].id.clone())
         .await
@@ -237,7 +223,7 @@ async fn a_stream_shorter_than_announced_fails_instead_of_sending_a_corrupt_form
 
 #[tokio::test]
 async fn names_with_control_characters_are_refused_before_sending() {
-    let jira = crate::comments::offline();
+    let jira = crate::support::offline();
     let error = jira
         .attachments()
         .add("DEMO-1", AttachmentFile::from_bytes("a\r\nb.txt", "x"))

@@ -459,12 +459,14 @@ impl TokenProvider for Rotating {
     }
 }
 
-#[tokio::test]
-async fn a_401_refreshes_the_token_once_and_retries() {
+/// A token rejected with `status` (Jira's 401, or the gateway's expired-token 404) is refreshed
+/// once and the request retried with the new one.
+async fn refreshes_once_after(status: u16) {
     let server = MockServer::start().await;
     Mock::given(header("authorization", "Bearer old"))
         .respond_with(
-            ResponseTemplate::new(401).set_body_json(json!({"code":401,"message":"Unauthorized"})),
+            ResponseTemplate::new(status)
+                .set_body_json(json!({"code":status,"message":"Unauthorized"})),
         )
         .mount(&server)
         .await;
@@ -483,26 +485,13 @@ async fn a_401_refreshes_the_token_once_and_retries() {
 }
 
 #[tokio::test]
+async fn a_401_refreshes_the_token_once_and_retries() {
+    refreshes_once_after(401).await;
+}
+
+#[tokio::test]
 async fn the_gateways_expired_token_404_also_triggers_a_refresh() {
-    let server = MockServer::start().await;
-    Mock::given(header("authorization", "Bearer old"))
-        .respond_with(
-            ResponseTemplate::new(404).set_body_json(json!({"code":404,"message":"Unauthorized"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(header("authorization", "Bearer new"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"accountId":"a1"})))
-        .mount(&server)
-        .await;
-    let jira = JiraClient::builder(server.uri())
-        .token_provider(Arc::new(Rotating {
-            current: Mutex::new("old".into()),
-        }))
-        .build()
-        .unwrap();
-    jira.myself().send().await.unwrap();
-    assert_eq!(jira.metrics().token_refreshes, 1);
+    refreshes_once_after(404).await;
 }
 
 #[tokio::test]

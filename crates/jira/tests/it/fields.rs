@@ -380,6 +380,19 @@ fn e_mail_addresses_for_user_fields_ask_the_caller_to_look_them_up() {
 }
 
 #[test]
+fn a_field_error_keeps_its_structure_inside_the_crate_error() {
+    let field_error = catalog()
+        .coerce("Approvers", json!(["ada@acme.example"]))
+        .unwrap_err();
+    let message = format!("invalid request: {field_error}");
+    let error = jiraflow_jira::Error::from(field_error);
+    assert_eq!(error.to_string(), message);
+    let inner = error.field().unwrap();
+    assert!(inner.needs_user_lookup());
+    assert_eq!(inner.user_lookups(), ["ada@acme.example"]);
+}
+
+#[test]
 fn coerce_all_builds_a_fields_object_keyed_by_id() {
     let fields = catalog()
         .coerce_all([

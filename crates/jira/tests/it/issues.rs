@@ -5,18 +5,16 @@
 #![allow(clippy::unwrap_used)]
 
 use jiraflow_jira::Error;
+use jiraflow_jira::fields::FieldMetadata;
 use jiraflow_jira::ids::{IssueId, IssueKey};
-use jiraflow_jira::wire::issue::{CreateMetaIssueType, FieldMeta, IssueBean, Transitions};
+use jiraflow_jira::wire::issue::{CreateMetaIssueType, IssueBean, Transitions};
 use jiraflow_jira::wire::user::{ServerInfo, User};
 use jiraflow_jira::{ApiRequest, JiraClient};
 use jiraflow_sim::seed::{ADMIN_ACCOUNT, CLASSIC_SCOPES, MEMBER_ACCOUNT};
 use serde_json::{Value, json};
 
 use crate::core::{admin, client, start_sim, token_for};
-
-fn adf(text: &str) -> Value {
-    json!({"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":text}]}]})
-}
+use crate::support::{adf, offline};
 
 async fn create(jira: &JiraClient, summary: &str) -> (IssueId, IssueKey) {
     let created = jira
@@ -317,10 +315,7 @@ async fn a_deleted_issue_is_gone() {
 
 #[test]
 fn create_edit_and_transition_bodies_are_stable() {
-    let jira = JiraClient::builder("https://api.atlassian.com/ex/jira/cloud")
-        .token_provider(jiraflow_jira::StaticToken::shared("t"))
-        .build()
-        .unwrap();
+    let jira = offline();
     let create = jira
         .issues()
         .create("10000", "Bug", "Printer on fire")
@@ -377,7 +372,7 @@ fn captured_rest_payloads_decode_into_the_wire_types() {
         .unwrap()
         .values()
     {
-        let _: FieldMeta = serde_json::from_value(meta.clone()).unwrap();
+        let _: FieldMetadata = serde_json::from_value(meta.clone()).unwrap();
     }
 }
 

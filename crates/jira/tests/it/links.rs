@@ -9,8 +9,8 @@ use jiraflow_jira::{ApiRequest, Error, JiraClient};
 use jiraflow_sim::seed::{CLASSIC_SCOPES, MEMBER_ACCOUNT};
 use serde_json::{Value, json};
 
-use crate::comments::{adf, assert_request_matches_spec, body_json, offline};
 use crate::core::{admin, client, start_sim, token_for};
+use crate::support::{adf, assert_request_matches_spec, body_json, offline};
 
 /// The ids of `issue`'s links to `other` (create answers no id: this is how to find it).
 async fn link_ids(jira: &JiraClient, issue: &str, other: &str) -> Vec<IssueLinkId> {

@@ -11,4 +11,5 @@ mod links;
 mod people;
 mod projects;
 mod search;
+mod support;
 mod webhooks;

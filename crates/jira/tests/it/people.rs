@@ -13,8 +13,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::comments::offline;
 use crate::core::{admin, client, start_sim, token_for};
+use crate::support::offline;
 
 #[tokio::test]
 async fn a_watcher_is_added_listed_and_removed() {
@@ -81,7 +81,7 @@ fn the_watcher_body_is_a_bare_json_string_never_an_object() {
     let text = std::str::from_utf8(bytes).unwrap();
     assert_eq!(text, format!("\"{MEMBER_ACCOUNT}\""));
     insta::assert_snapshot!("add_watcher_body", text);
-    crate::comments::assert_request_matches_spec(&request);
+    crate::support::assert_request_matches_spec(&request);
 }
 
 #[tokio::test]
@@ -221,15 +221,15 @@ async fn every_group_is_streamed_page_by_page() {
 fn group_bodies_are_stable() {
     let jira = offline();
     let create = jira.groups().create_request("power-users").unwrap();
-    insta::assert_json_snapshot!("create_group_body", crate::comments::body_json(&create));
-    crate::comments::assert_request_matches_spec(&create);
+    insta::assert_json_snapshot!("create_group_body", crate::support::body_json(&create));
+    crate::support::assert_request_matches_spec(&create);
     let add = jira
         .groups()
         .add_user_request(&GroupRef::Id(GroupId::new("g-1")), &AccountId::new("acc-1"))
         .unwrap();
     assert_eq!(add.query_pairs(), [("groupId".into(), "g-1".into())]);
-    insta::assert_json_snapshot!("add_group_user_body", crate::comments::body_json(&add));
-    crate::comments::assert_request_matches_spec(&add);
+    insta::assert_json_snapshot!("add_group_user_body", crate::support::body_json(&add));
+    crate::support::assert_request_matches_spec(&add);
 }
 
 #[tokio::test]

@@ -9,8 +9,8 @@ use jiraflow_jira::ops::projects::{AssigneeType, CreateProject, ProjectTypeKey, 
 use jiraflow_sim::seed::{ADMIN_ACCOUNT, CLASSIC_SCOPES, MEMBER_ACCOUNT};
 use serde_json::json;
 
-use crate::comments::{assert_request_matches_spec, body_json, offline};
 use crate::core::{admin, client, start_sim, token_for};
+use crate::support::{assert_request_matches_spec, body_json, offline};
 
 fn new_project(key: &str, name: &str) -> CreateProject {
     let mut details = CreateProject::new(key, name, ADMIN_ACCOUNT);

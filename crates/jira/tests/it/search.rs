@@ -5,17 +5,18 @@
 #![allow(clippy::unwrap_used)]
 
 use futures_util::TryStreamExt;
+use jiraflow_jira::Error;
 use jiraflow_jira::ids::IssueId;
 use jiraflow_jira::ops::jql::JqlValidation;
 use jiraflow_jira::wire::search::SearchPage;
 use jiraflow_jira::wire::webhook_event::WebhookEvent;
-use jiraflow_jira::{Error, JiraClient};
 use jiraflow_sim::seed::{CLASSIC_SCOPES, MEMBER_ACCOUNT};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::core::{admin, client, start_sim, token_for};
+use crate::support::offline;
 
 #[tokio::test]
 async fn search_follows_the_cursor_across_pages_with_fields() {
@@ -239,10 +240,7 @@ async fn jql_parse_and_match_answer_per_query() {
 
 #[test]
 fn the_search_body_is_stable() {
-    let jira = JiraClient::builder("https://api.atlassian.com/ex/jira/cloud")
-        .token_provider(jiraflow_jira::StaticToken::shared("t"))
-        .build()
-        .unwrap();
+    let jira = offline();
     let body = jira
         .search()
         .jql("project = DEMO AND updated >= -15m ORDER BY updated ASC, key ASC")

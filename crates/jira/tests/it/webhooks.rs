@@ -9,8 +9,8 @@ use jiraflow_jira::ids::WebhookId;
 use jiraflow_jira::ops::webhooks::WebhookDetails;
 use serde_json::json;
 
-use crate::comments::{assert_request_matches_spec, body_json, offline};
 use crate::core::{admin, start_sim};
+use crate::support::{assert_request_matches_spec, body_json, offline};
 
 const URL: &str = "https://jiraflow.example/hooks/jira";
 
