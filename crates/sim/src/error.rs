@@ -21,6 +21,11 @@ pub struct ApiError {
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
+/// Jira's message for a body that does not bind to the operation's schema (not JSON, or the
+/// wrong JSON type somewhere), shared by every endpoint that reads a body.
+pub const INVALID_PAYLOAD: &str =
+    "Invalid request payload. Refer to the REST API documentation and try again.";
+
 /// Result type of simulator handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
 

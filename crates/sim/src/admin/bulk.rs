@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 
 use super::AdminJson;
 use crate::error::{ApiError, ApiResult};
+use crate::rest::projects::rules::is_acceptable_key;
 use crate::state::SimState;
-use crate::world::{Issue, Project, World};
+use crate::world::{BulkProject, Issue, World};
 
 /// The most issues one call may create.
 const MAX_COUNT: u64 = 1_000_000;
@@ -56,13 +57,6 @@ fn half_hour() -> i64 {
     1_800_000
 }
 
-fn valid_project_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && (2..=10).contains(&key.len())
-}
-
 /// Creates the issues; answers 201 with the project and the first and last keys.
 pub(super) async fn create_issues(
     State(state): State<SimState>,
@@ -74,7 +68,7 @@ pub(super) async fn create_issues(
             format!("Must be between 1 and {MAX_COUNT}."),
         ));
     }
-    if !valid_project_key(&request.project_key) {
+    if !is_acceptable_key(&request.project_key) {
         return Err(ApiError::field(
             "projectKey",
             "Project keys are 2-10 upper-case letters or digits, starting with a letter.",
@@ -111,29 +105,26 @@ pub(super) async fn create_issues(
         .unwrap_or_else(|| "Bulk issue".to_owned());
     let count = request.count;
     let spread = request.updated_within_ms;
-    let mut first_key = None;
-    let mut last_key = None;
-    for n in 0..count {
-        let id = world.allocate_id();
-        let Some(site) = world.site_mut(&cloud_id) else {
-            break;
-        };
-        let Some(project) = site.jira.projects.get_mut(&project_id) else {
-            break;
-        };
-        let key = format!("{}-{}", project.key, project.next_issue_number);
-        project.next_issue_number += 1;
+    let done_statuses: Vec<bool> = world.site(&cloud_id).map_or_else(Vec::new, |site| {
+        statuses
+            .iter()
+            .map(|id| {
+                site.jira
+                    .status(id)
+                    .is_some_and(|s| s.category == crate::world::StatusCategory::Done)
+            })
+            .collect()
+    });
+    let ids = world.add_bulk_issues(&cloud_id, project_id, count, |slot| {
+        let n = slot.n;
         // Evenly spread, oldest first, the last one exactly now.
         let updated =
             now - spread + ((i128::from(spread) * i128::from(n + 1)) / i128::from(count)) as i64;
-        let status_id = statuses[(n as usize) % statuses.len()].clone();
-        let done = site
-            .jira
-            .status(&status_id)
-            .is_some_and(|s| s.category == crate::world::StatusCategory::Done);
-        let issue = Issue {
-            id,
-            key: key.clone(),
+        let pick = (n as usize) % statuses.len();
+        let done = done_statuses.get(pick).copied().unwrap_or(false);
+        Issue {
+            id: slot.id,
+            key: slot.key,
             project_id,
             issue_type_id: request.issue_type_id.clone(),
             summary: format!("{prefix} {}", n + 1),
@@ -141,7 +132,7 @@ pub(super) async fn create_issues(
                 .with_description
                 .then(|| crate::seed::adf_paragraph(&format!("Bulk-created issue {}.", n + 1))),
             environment: None,
-            status_id,
+            status_id: statuses[pick].clone(),
             resolution: done.then(|| "Done".to_owned()),
             resolution_date: done.then_some(updated),
             priority_id: Some("3".to_owned()),
@@ -159,14 +150,14 @@ pub(super) async fn create_issues(
             watchers: BTreeSet::from([reporter.clone()]),
             properties: BTreeMap::new(),
             changelog: Vec::new(),
-        };
-        site.jira.issue_keys.insert(key.to_ascii_uppercase(), id);
-        site.jira.issues.insert(id, issue);
-        if first_key.is_none() {
-            first_key = Some(key.clone());
         }
-        last_key = Some(key);
-    }
+    });
+    let key_of = |id: Option<&u64>| {
+        id.and_then(|id| world.site(&cloud_id)?.jira.issues.get(id))
+            .map(|issue| issue.key.clone())
+    };
+    let first_key = key_of(ids.first());
+    let last_key = key_of(ids.last());
     state.search.rebuild(&world, now);
     Ok((
         StatusCode::CREATED,
@@ -227,34 +218,16 @@ fn ensure_project(world: &mut World, cloud_id: &str, lead: &str, request: &BulkR
     {
         return id;
     }
-    let id = world.allocate_id();
-    let issue_type_ids = world
-        .site(cloud_id)
-        .map(|s| s.jira.issue_types.iter().map(|t| t.id.clone()).collect())
-        .unwrap_or_default();
-    if let Some(site) = world.site_mut(cloud_id) {
-        site.jira.projects.insert(
-            id,
-            Project {
-                id,
-                key: request.project_key.clone(),
-                name: request
-                    .project_name
-                    .clone()
-                    .unwrap_or_else(|| format!("{} (bulk)", request.project_key)),
-                description: "Created by the simulator's bulk seeding.".to_owned(),
-                lead: lead.to_owned(),
-                project_type_key: "software".to_owned(),
-                project_template_key: None,
-                assignee_type: "UNASSIGNED".to_owned(),
-                url: None,
-                browse_group: None,
-                admins: Vec::new(),
-                next_issue_number: 1,
-                issue_type_ids,
-                archived: false,
-            },
-        );
-    }
-    id
+    world.create_bulk_project(
+        cloud_id,
+        BulkProject {
+            key: request.project_key.clone(),
+            name: request
+                .project_name
+                .clone()
+                .unwrap_or_else(|| format!("{} (bulk)", request.project_key)),
+            description: "Created by the simulator's bulk seeding.".to_owned(),
+            lead: lead.to_owned(),
+        },
+    )
 }

@@ -2,8 +2,9 @@
 //! restrictions. Every endpoint that reads or writes issues asks here, so "not found" and "not
 //! allowed" stay indistinguishable in the same way everywhere.
 
+use crate::error::{ApiError, ApiResult};
 use crate::gateway::Caller;
-use crate::world::{Comment, Issue, Project, Site, SiteRole};
+use crate::world::{Comment, Issue, Project, Site, SiteRole, World};
 
 /// The account a response is rendered for (whose permissions and watch state apply).
 #[derive(Debug, Clone, Copy)]
@@ -88,4 +89,49 @@ pub fn visible_issue<'s>(site: &'s Site, viewer: Viewer<'_>, id_or_key: &str) ->
     let id = site.jira.resolve_issue(id_or_key)?;
     let issue = site.jira.issues.get(&id)?;
     viewer.can_see_issue(site, issue).then_some(issue)
+}
+
+/// Finds comment `comment_id` anywhere on the site as the viewer may see it: its issue browsable
+/// and its visibility restriction held. `None` for missing and hidden alike.
+pub fn visible_comment<'s>(
+    site: &'s Site,
+    viewer: Viewer<'_>,
+    comment_id: u64,
+) -> Option<(&'s Issue, &'s Comment)> {
+    site.jira
+        .issues
+        .values()
+        .find_map(|issue| {
+            let comment = issue.comments.iter().find(|c| c.id == comment_id)?;
+            Some((issue, comment))
+        })
+        .filter(|(issue, comment)| {
+            viewer.can_see_issue(site, issue)
+                && viewer.can_see_comment(site, site.jira.projects.get(&issue.project_id), comment)
+        })
+}
+
+/// [`visible_issue`] for handlers: a missing and a hidden issue both answer Jira's issue 404.
+/// `viewer` is a [`Viewer`] or the calling `&Caller`.
+pub(crate) fn issue_or_404<'s, 'v>(
+    site: &'s Site,
+    viewer: impl Into<Viewer<'v>>,
+    id_or_key: &str,
+) -> ApiResult<&'s Issue> {
+    visible_issue(site, viewer.into(), id_or_key).ok_or_else(ApiError::issue_not_found)
+}
+
+/// The caller's site for issue endpoints: a missing site answers like a missing issue, so issue
+/// endpoints keep one 404 body whatever was not found.
+pub(crate) fn issue_site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
+    world
+        .site(&caller.cloud_id)
+        .ok_or_else(ApiError::issue_not_found)
+}
+
+/// The caller's site for directory, project and webhook endpoints: 404 `Site not found.`
+pub(crate) fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
+    world
+        .site(&caller.cloud_id)
+        .ok_or_else(|| ApiError::not_found("Site not found."))
 }

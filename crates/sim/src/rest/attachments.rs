@@ -20,11 +20,11 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{IssueEvent, IssueEventKind};
 use crate::gateway::Caller;
-use crate::rest::access::{Viewer, visible_issue};
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::rest::params::Params;
 use crate::rest::render;
 use crate::state::SimState;
-use crate::world::{Attachment, ChangeHistory, ChangeItem, Site, World};
+use crate::world::{Attachment, ChangeHistory, ChangeItem, Site};
 
 /// Most files one upload request may carry (Jira Cloud: 60).
 pub const MAX_FILES_PER_REQUEST: usize = 60;
@@ -42,12 +42,6 @@ pub fn routes() -> Router<SimState> {
         .route("/attachment/content/{id}", get(content))
 }
 
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(ApiError::issue_not_found)
-}
-
 fn attachment_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("The attachment with id '{id}' does not exist"))
 }
@@ -60,7 +54,7 @@ fn disabled() -> ApiError {
 async fn meta(State(state): State<SimState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let settings = &site_of(&world, &caller)?.jira.settings;
+    let settings = &issue_site_of(&world, &caller)?.jira.settings;
     Ok(Json(json!({
         "enabled": settings.attachments_enabled,
         "uploadLimit": settings.attachment_upload_limit,
@@ -98,7 +92,7 @@ async fn metadata(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let attachment = visible_attachment(site, &caller, &id)?;
     let mut body = render::attachment(&world, site, attachment);
     if let Some(obj) = body.as_object_mut() {
@@ -123,7 +117,7 @@ async fn remove(
     let now = state.clock.now_ms();
     let mut guard = state.world.write();
     let world = &mut *guard;
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     let attachment = visible_attachment(site, &caller, &id)?.clone();
     let administers = site
         .jira
@@ -196,7 +190,7 @@ async fn content(
     let redirect = Params::parse(query.as_deref()).bool("redirect", true)?;
     let (attachment_id, filename, mime, bytes) = {
         let world = state.world.read();
-        let site = site_of(&world, &caller)?;
+        let site = issue_site_of(&world, &caller)?;
         let a = visible_attachment(site, &caller, &id)?;
         let bytes = site
             .jira
@@ -245,9 +239,8 @@ async fn upload(
     }
     let (limit, room) = {
         let world = state.world.read();
-        let site = site_of(&world, &caller)?;
-        let issue = visible_issue(site, Viewer::from(&caller), &key)
-            .ok_or_else(ApiError::issue_not_found)?;
+        let site = issue_site_of(&world, &caller)?;
+        let issue = issue_or_404(site, Viewer::from(&caller), &key)?;
         let settings = &site.jira.settings;
         if !settings.attachments_enabled {
             return Err(ApiError::forbidden("Attachments are disabled."));
@@ -355,9 +348,7 @@ fn store(
     let mut guard = state.world.write();
     let world = &mut *guard;
     // The issue may have gone (or moved out of sight) while the body was read.
-    let issue_id = visible_issue(site_of(world, caller)?, Viewer::from(caller), key)
-        .ok_or_else(ApiError::issue_not_found)?
-        .id;
+    let issue_id = issue_or_404(issue_site_of(world, caller)?, Viewer::from(caller), key)?.id;
     let ids: Vec<u64> = uploads.iter().map(|_| world.allocate_id()).collect();
     let history_id = world.allocate_id();
     let site = world
@@ -405,7 +396,7 @@ fn store(
             at: now,
         },
     );
-    let site = site_of(world, caller)?;
+    let site = issue_site_of(world, caller)?;
     let body: Vec<Value> = ids
         .iter()
         .filter_map(|id| site.jira.attachments.get(id))

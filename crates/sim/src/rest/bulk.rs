@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use super::access::{Viewer, visible_issue};
 use super::issue_bean::{FieldSelection, IssueOptions, IssueRenderer};
-use super::issues::{INVALID_PAYLOAD, create_issue, parse_body, site_of};
-use crate::error::{ApiError, ApiResult};
+use super::issues::{create_issue, parse_body};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
+use crate::rest::access::{Viewer, issue_site_of, visible_issue};
 use crate::state::SimState;
 use crate::world::Issue;
 
@@ -145,7 +145,7 @@ async fn fetch(
     let options =
         IssueOptions::from_query(&fields, &expand, &properties, FieldSelection::navigable());
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
     let mut found: Vec<&Issue> = ids
         .iter()

@@ -8,10 +8,10 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::field_defs;
-use super::issues::site_of;
 use super::render;
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::Caller;
+use crate::rest::access::issue_site_of;
 use crate::state::SimState;
 
 /// Routes of this module.
@@ -30,7 +30,7 @@ pub fn routes() -> Router<SimState> {
 async fn fields(State(state): State<SimState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let list: Vec<Value> = field_defs::all_fields(site)
         .iter()
         .map(|f| {
@@ -56,7 +56,7 @@ async fn fields(State(state): State<SimState>, caller: Caller) -> ApiResult<Json
 async fn issue_types(State(state): State<SimState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let list: Vec<Value> = site
         .jira
         .issue_types
@@ -73,7 +73,7 @@ async fn issue_type(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let found = site
         .jira
         .issue_type(&id)
@@ -84,7 +84,7 @@ async fn issue_type(
 async fn priorities(State(state): State<SimState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let list: Vec<Value> = site
         .jira
         .priorities
@@ -101,7 +101,7 @@ async fn priority(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let found = site.jira.priority(&id).ok_or_else(|| {
         ApiError::not_found(format!("The priority with ID '{id}' was not found."))
     })?;
@@ -111,7 +111,7 @@ async fn priority(
 async fn statuses(State(state): State<SimState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let list: Vec<Value> = site
         .jira
         .statuses
@@ -128,7 +128,7 @@ async fn status(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let found = site
         .jira
         .status(&id_or_name)
@@ -149,7 +149,7 @@ async fn status(
 async fn resolutions(State(state): State<SimState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let list: Vec<Value> = render::RESOLUTIONS
         .iter()
         .map(|(_, name, _)| render::resolution(site, name))

@@ -15,12 +15,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::access::{Viewer, visible_issue};
-use super::issues::{INVALID_PAYLOAD, parse_body, site_of, visible};
-use super::params::{Page, Params};
+use super::issues::parse_body;
+use super::params::{Page, Params, page_bean};
 use super::render;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of, visible_issue};
 use crate::state::SimState;
 use crate::world::{ChangeHistory, Issue, Site, World};
 
@@ -53,8 +53,8 @@ async fn page(
     let params = Params::parse(query.as_deref());
     let page = Page::from_params(&params, MAX_PAGE, MAX_PAGE)?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
-    let issue = visible(site, &caller, &key)?;
+    let site = issue_site_of(&world, &caller)?;
+    let issue = issue_or_404(site, &caller, &key)?;
     let total = issue.changelog.len();
     let values: Vec<Value> = page
         .slice(&issue.changelog)
@@ -69,23 +69,7 @@ async fn page(
             page.max_results
         )
     };
-    let mut body = json!({
-        "self": link(page.start_at),
-        "maxResults": page.max_results,
-        "startAt": page.start_at,
-        "total": total,
-        "isLast": page.is_last(total),
-        "values": values,
-    });
-    if !page.is_last(total)
-        && let Some(obj) = body.as_object_mut()
-    {
-        obj.insert(
-            "nextPage".to_owned(),
-            json!(link(page.start_at + page.max_results)),
-        );
-    }
-    Ok(Json(body))
+    Ok(Json(page_bean(page, total, values, link)))
 }
 
 /// `POST /issue/{issueIdOrKey}/changelog/list`: the issue's histories whose ids are listed, as
@@ -121,8 +105,8 @@ async fn by_ids(
         ));
     }
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
-    let issue = visible(site, &caller, &key)?;
+    let site = issue_site_of(&world, &caller)?;
+    let issue = issue_or_404(site, &caller, &key)?;
     let values: Vec<Value> = issue
         .changelog
         .iter()
@@ -354,7 +338,7 @@ async fn bulk_fetch(
         .map(|t| decode_token(t, &hash))
         .transpose()?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     Ok(Json(bulk_page(
         &world, site, &caller, &request, after, &hash,
     )))

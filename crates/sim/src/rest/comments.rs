@@ -16,10 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::events::{IssueEvent, IssueEventKind};
 use crate::gateway::Caller;
-use crate::rest::access::{Viewer, visible_issue};
 use crate::rest::params::{Page, Params};
 use crate::rest::{adf, render};
 use crate::state::SimState;
@@ -27,11 +26,9 @@ use crate::world::{Comment, Issue, Site, World};
 
 mod input;
 
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use input::read_input;
 
-/// Jira's answer to a body that is not JSON or does not bind to the operation's bean.
-const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 /// Most ids `comment/list` accepts.
 const MAX_LIST_IDS: usize = 1000;
 /// Largest page `GET /issue/{key}/comment` serves.
@@ -85,12 +82,6 @@ fn render_comment(world: &World, site: &Site, issue_id: u64, c: &Comment, expand
         }
     }
     body
-}
-
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(ApiError::issue_not_found)
 }
 
 fn parse_body(bytes: &Bytes) -> ApiResult<Value> {
@@ -156,9 +147,9 @@ async fn list(
     caller.require_scope("read:jira-work")?;
     let params = Params::parse(query.as_deref());
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
-    let issue = visible_issue(site, viewer, &key).ok_or_else(ApiError::issue_not_found)?;
+    let issue = issue_or_404(site, viewer, &key)?;
     let descending = match params.get("orderBy") {
         None | Some("created" | "+created") => false,
         Some("-created") => true,
@@ -207,9 +198,9 @@ async fn add(
     let now = state.clock.now_ms();
     let mut guard = state.world.write();
     let world = &mut *guard;
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     let viewer = Viewer::from(&caller);
-    let issue = visible_issue(site, viewer, &key).ok_or_else(ApiError::issue_not_found)?;
+    let issue = issue_or_404(site, viewer, &key)?;
     let issue_id = issue.id;
     let input = read_input(
         &raw,
@@ -255,7 +246,7 @@ async fn add(
             at: now,
         },
     );
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     let body = render_comment(world, site, issue_id, &comment, Expand::from(&params));
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -270,9 +261,9 @@ async fn get_one(
     caller.require_scope("read:jira-work")?;
     let params = Params::parse(query.as_deref());
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
-    let issue = visible_issue(site, viewer, &key).ok_or_else(ApiError::issue_not_found)?;
+    let issue = issue_or_404(site, viewer, &key)?;
     let comment = find_comment(site, viewer, issue, &id)?;
     Ok(Json(render_comment(
         &world,
@@ -302,9 +293,9 @@ async fn update(
     let now = state.clock.now_ms();
     let mut guard = state.world.write();
     let world = &mut *guard;
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     let viewer = Viewer::from(&caller);
-    let issue = visible_issue(site, viewer, &key).ok_or_else(ApiError::issue_not_found)?;
+    let issue = issue_or_404(site, viewer, &key)?;
     let issue_id = issue.id;
     let project = site.jira.projects.get(&issue.project_id);
     let comment = find_comment(site, viewer, issue, &id)?;
@@ -348,7 +339,7 @@ async fn update(
             at: now,
         },
     );
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     Ok(Json(render_comment(
         world,
         site,
@@ -368,9 +359,9 @@ async fn remove(
     let now = state.clock.now_ms();
     let mut guard = state.world.write();
     let world = &mut *guard;
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     let viewer = Viewer::from(&caller);
-    let issue = visible_issue(site, viewer, &key).ok_or_else(ApiError::issue_not_found)?;
+    let issue = issue_or_404(site, viewer, &key)?;
     let issue_id = issue.id;
     let project = site.jira.projects.get(&issue.project_id);
     let comment = find_comment(site, viewer, issue, &id)?;
@@ -438,7 +429,7 @@ async fn by_ids(
         )));
     }
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
     let expand = Expand::from(&params);
     let mut found: BTreeMap<u64, Value> = BTreeMap::new();

@@ -16,15 +16,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
-use crate::rest::params::{Page, Params};
+use crate::rest::access::site_of;
+use crate::rest::params::{Page, Params, page_bean};
 use crate::rest::render;
+use crate::rest::users::sort_by_name;
 use crate::state::SimState;
 use crate::world::{Group, Site, User, World};
 
-const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 /// Most members `group/member` returns per page, and `Group.users` lists.
 const MEMBER_PAGE: i64 = 50;
 /// Default size of a `groups/picker` answer (Jira's `jira.ajax.autocomplete.limit`).
@@ -41,12 +41,6 @@ pub fn routes() -> Router<SimState> {
             axum::routing::post(add_user).delete(remove_user),
         )
         .route("/groups/picker", get(picker))
-}
-
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(|| ApiError::not_found("Site not found."))
 }
 
 /// How a request names a group: by id or by name, never both.
@@ -102,12 +96,7 @@ fn member_users<'w>(world: &'w World, group: &Group, include_inactive: bool) -> 
         .filter_map(|a| world.user(a))
         .filter(|u| include_inactive || u.active)
         .collect();
-    users.sort_by(|a, b| {
-        a.display_name
-            .to_lowercase()
-            .cmp(&b.display_name.to_lowercase())
-            .then_with(|| a.account_id.cmp(&b.account_id))
-    });
+    sort_by_name(&mut users);
     users
 }
 
@@ -335,23 +324,7 @@ async fn members(
             page.max_results
         )
     };
-    let mut body = json!({
-        "self": link(page.start_at),
-        "maxResults": page.max_results,
-        "startAt": page.start_at,
-        "total": users.len(),
-        "isLast": page.is_last(users.len()),
-        "values": values,
-    });
-    if !page.is_last(users.len())
-        && let Some(obj) = body.as_object_mut()
-    {
-        obj.insert(
-            "nextPage".to_owned(),
-            json!(link(page.start_at + page.max_results)),
-        );
-    }
-    Ok(Json(body))
+    Ok(Json(page_bean(page, users.len(), values, link)))
 }
 
 /// Reads `accountId` from an `UpdateUserToGroupBean`.

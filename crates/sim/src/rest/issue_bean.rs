@@ -10,12 +10,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::access::Viewer;
 use super::adf;
 use super::field_defs::{self, FieldInfo};
 pub use super::issue_options::{Expand, FieldSelection, IssueOptions, PropertySelection};
 use super::render::{self, rest_base};
 use crate::clock::{EpochMs, ms_to_utc};
+use crate::rest::access::Viewer;
 use crate::world::{FieldKind, Issue, IssueLink, Site, World};
 
 /// The expansions an issue advertises in its `expand` attribute.

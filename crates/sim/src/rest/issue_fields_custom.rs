@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use super::adf;
 use super::field_defs::FieldInfo;
-use super::issue_fields::{self, Op, option_json};
+use super::issue_fields::{self, Op};
+use super::issue_values::{self, option_json};
 use crate::clock::jira_timestamp;
 use crate::world::{ChangeItem, FieldDef, FieldKind, Issue, Site, World};
 
@@ -36,7 +37,7 @@ pub fn apply(
                         .collect()
                 })
                 .unwrap_or_default();
-            let labels = issue_fields::labels_op(&current, op, &def.id)?;
+            let labels = issue_values::labels_op(&current, op, &def.id)?;
             (!labels.is_empty()).then(|| json!(labels))
         }
         (FieldKind::MultiSelect, Op::Add(v)) => {
@@ -129,7 +130,7 @@ fn convert(
                 Err("Operation value must be a number".to_owned())
             }
         }
-        FieldKind::Date => Ok(json!(issue_fields::parse_date(value)?)),
+        FieldKind::Date => Ok(json!(issue_values::parse_date(value)?)),
         FieldKind::DateTime => {
             let text = value.as_str().unwrap_or_default();
             let parsed = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.3f%z")
@@ -160,7 +161,7 @@ fn convert(
         }
         FieldKind::Cascading => cascading_option(site, def, value),
         FieldKind::User => {
-            let account = issue_fields::user_value(world, site, issue, &def.id, value)?;
+            let account = issue_values::user_value(world, site, issue, &def.id, value)?;
             Ok(account.map_or(Value::Null, |a| json!({ "accountId": a })))
         }
         FieldKind::Labels => Err("Operation value must be an array".to_owned()),

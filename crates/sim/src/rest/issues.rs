@@ -15,21 +15,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::access::{Viewer, visible_issue};
 use super::issue_bean::{FieldSelection, IssueOptions};
 use super::issue_fields::{self, FieldErrors, Mode, Op};
 use super::params::Params;
 use super::properties;
 use super::{meta, render};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::events::{IssueEvent, IssueEventKind};
 use crate::gateway::Caller;
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::state::SimState;
 use crate::world::{ChangeHistory, ChangeItem, Comment, Issue, Site, StatusCategory, World};
-
-/// Jira's answer to a body that is not JSON or does not bind to the operation's bean.
-pub(crate) const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 
 /// Routes of this module.
 pub fn routes() -> Router<SimState> {
@@ -37,22 +33,6 @@ pub fn routes() -> Router<SimState> {
         "/issue/{issueIdOrKey}",
         get(get_issue).put(edit).delete(delete),
     )
-}
-
-/// The caller's site.
-pub(crate) fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(ApiError::issue_not_found)
-}
-
-/// The issue `id_or_key` if the caller may see it; Jira's 404 otherwise.
-pub(crate) fn visible<'s>(
-    site: &'s Site,
-    caller: &Caller,
-    id_or_key: &str,
-) -> ApiResult<&'s Issue> {
-    visible_issue(site, Viewer::from(caller), id_or_key).ok_or_else(ApiError::issue_not_found)
 }
 
 /// Parses a JSON object body; anything else is Jira's invalid-payload 400.
@@ -170,7 +150,7 @@ pub(crate) fn create_issue(state: &SimState, caller: &Caller, body: &Value) -> A
     let mut world = state.world.write();
     let (draft, items_ok) = {
         let world_ref: &World = &world;
-        let site = site_of(world_ref, caller)?;
+        let site = issue_site_of(world_ref, caller)?;
         let viewer = Viewer::from(caller);
         let (project_id, issue_type_id) =
             create_context(site, viewer, fields).map_err(field_errors)?;
@@ -371,7 +351,7 @@ pub(crate) fn transition(
     let now = state.clock.now_ms();
     let (issue, items, comments) = {
         let world_ref: &World = world;
-        let site = site_of(world_ref, caller)?;
+        let site = issue_site_of(world_ref, caller)?;
         let current = site
             .jira
             .issues
@@ -450,8 +430,8 @@ async fn get_issue(
     let params = Params::parse(query.as_deref());
     let options = options_from(&params);
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
-    let issue = visible(site, &caller, &key)?;
+    let site = issue_site_of(&world, &caller)?;
+    let issue = issue_or_404(site, &caller, &key)?;
     Ok(Json(render::issue(
         &world,
         site,
@@ -513,8 +493,8 @@ async fn edit(
     let mut world = state.world.write();
     let (issue, outcome) = {
         let world_ref: &World = &world;
-        let site = site_of(world_ref, &caller)?;
-        let mut issue = visible(site, &caller, &key)?.clone();
+        let site = issue_site_of(world_ref, &caller)?;
+        let mut issue = issue_or_404(site, &caller, &key)?.clone();
         let outcome = issue_fields::apply(world_ref, site, &mut issue, &ops, Mode::Edit)
             .map_err(field_errors)?;
         (issue, outcome)
@@ -536,7 +516,7 @@ async fn edit(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let options = options_from(&params);
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let issue = site
         .jira
         .issues
@@ -559,8 +539,8 @@ async fn delete(
     let now = state.clock.now_ms();
     let mut world = state.world.write();
     let (issue_id, subtasks) = {
-        let site = site_of(&world, &caller)?;
-        let issue = visible(site, &caller, &key)?;
+        let site = issue_site_of(&world, &caller)?;
+        let issue = issue_or_404(site, &caller, &key)?;
         let viewer = Viewer::from(&caller);
         // Jira's default permission scheme grants "Delete issues" to project administrators only.
         let may_delete = site

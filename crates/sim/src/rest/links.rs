@@ -14,19 +14,15 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::events::{IssueEvent, IssueEventKind};
 use crate::gateway::Caller;
-use crate::rest::access::{Viewer, visible_issue};
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::rest::{adf, render};
 use crate::state::SimState;
 use crate::world::{
     ChangeHistory, ChangeItem, Comment, IssueLink, LinkType, Site, Visibility, World,
 };
-
-/// Jira's answer to a body that does not bind to the operation's schema.
-const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 
 /// Routes of this module.
 pub fn routes() -> Router<SimState> {
@@ -35,12 +31,6 @@ pub fn routes() -> Router<SimState> {
         .route("/issueLinkType/{issueLinkTypeId}", get(get_type))
         .route("/issueLink", post(create))
         .route("/issueLink/{linkId}", get(get_link).delete(delete_link))
-}
-
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(ApiError::issue_not_found)
 }
 
 fn linking_disabled() -> ApiError {
@@ -70,7 +60,7 @@ fn link_type(site: &Site, t: &LinkType) -> Value {
 async fn list_types(State(state): State<SimState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     require_linking(site)?;
     let types: Vec<Value> = site
         .jira
@@ -89,7 +79,7 @@ async fn get_type(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     require_linking(site)?;
     if id.parse::<u64>().is_err() {
         return Err(ApiError::bad_request(format!(
@@ -135,7 +125,7 @@ async fn get_link(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let link = visible_link(site, &caller, &id)?;
     let issue = |issue_id: u64| {
         site.jira
@@ -233,8 +223,8 @@ fn read_request(body: &Value, site: &Site, caller: &Caller) -> ApiResult<LinkReq
             ApiError::not_found(format!("No issue link type with {what} '{ty}' found."))
         })?;
     let viewer = Viewer::from(caller);
-    let inward = visible_issue(site, viewer, inward).ok_or_else(ApiError::issue_not_found)?;
-    let outward = visible_issue(site, viewer, outward).ok_or_else(ApiError::issue_not_found)?;
+    let inward = issue_or_404(site, viewer, inward)?;
+    let outward = issue_or_404(site, viewer, outward)?;
     if inward.id == outward.id {
         return Err(ApiError::bad_request("You cannot link an issue to itself."));
     }
@@ -412,7 +402,7 @@ async fn create(
     let now = state.clock.now_ms();
     let mut guard = state.world.write();
     let world = &mut *guard;
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     require_linking(site)?;
     let request = read_request(&body, site, &caller)?;
     let existing = site.jira.links.values().any(|l| {
@@ -511,7 +501,7 @@ async fn delete_link(
     let now = state.clock.now_ms();
     let mut guard = state.world.write();
     let world = &mut *guard;
-    let site = site_of(world, &caller)?;
+    let site = issue_site_of(world, &caller)?;
     let link = visible_link(site, &caller, &id)?.clone();
     if let Some(site) = world.site_mut(&caller.cloud_id) {
         site.jira.links.remove(&link.id);

@@ -12,14 +12,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::access::Viewer;
 use super::field_defs::{self, FieldInfo};
 use super::issue_fields::{self, Mode};
-use super::issues::{self, parse_body, site_of, visible};
+use super::issue_values;
+use super::issues::{self, parse_body};
 use super::params::{Page, Params};
 use super::render;
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::Caller;
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::state::SimState;
 use crate::world::{FieldKind, Issue, IssueType, Project, Site, StatusCategory, Transition};
 
@@ -74,17 +75,17 @@ fn allowed_values(
                 FieldKind::Select | FieldKind::MultiSelect => Some(
                     def.options
                         .iter()
-                        .map(|(id, v, _)| issue_fields::option_json(site, id, v))
+                        .map(|(id, v, _)| issue_values::option_json(site, id, v))
                         .collect(),
                 ),
                 FieldKind::Cascading => Some(
                     def.options
                         .iter()
                         .map(|(id, v, children)| {
-                            let mut option = issue_fields::option_json(site, id, v);
+                            let mut option = issue_values::option_json(site, id, v);
                             let children: Vec<Value> = children
                                 .iter()
-                                .map(|(cid, cv)| issue_fields::option_json(site, cid, cv))
+                                .map(|(cid, cv)| issue_values::option_json(site, cid, cv))
                                 .collect();
                             if let Some(obj) = option.as_object_mut() {
                                 obj.insert("children".to_owned(), json!(children));
@@ -262,7 +263,7 @@ async fn createmeta_issue_types(
     let params = Params::parse(query.as_deref());
     let page = Page::from_params(&params, 50, 200)?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let project = project_for_create(site, Viewer::from(&caller), &project_ref)?;
     let types: Vec<Value> = project
         .issue_type_ids
@@ -288,7 +289,7 @@ async fn createmeta_fields(
     let params = Params::parse(query.as_deref());
     let page = Page::from_params(&params, 50, 200)?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let project = project_for_create(site, Viewer::from(&caller), &project_ref)?;
     let issue_type = project
         .issue_type_ids
@@ -316,8 +317,8 @@ async fn editmeta(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
-    let issue = visible(site, &caller, &key)?;
+    let site = issue_site_of(&world, &caller)?;
+    let issue = issue_or_404(site, &caller, &key)?;
     Ok(Json(json!({ "fields": edit_fields(site, issue) })))
 }
 
@@ -331,8 +332,8 @@ async fn list_transitions(
     let params = Params::parse(query.as_deref());
     let with_fields = params.expands("transitions.fields");
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
-    let issue = visible(site, &caller, &key)?;
+    let site = issue_site_of(&world, &caller)?;
+    let issue = issue_or_404(site, &caller, &key)?;
     let transitions = issue_transitions(site, issue, with_fields, params.non_empty("transitionId"));
     Ok(Json(json!({
         "expand": "transitions",
@@ -374,8 +375,8 @@ async fn do_transition(
     .map_err(issues::field_errors)?;
     let mut world = state.world.write();
     let issue_id = {
-        let site = site_of(&world, &caller)?;
-        visible(site, &caller, &key)?.id
+        let site = issue_site_of(&world, &caller)?;
+        issue_or_404(site, &caller, &key)?.id
     };
     issues::transition(&state, &mut world, &caller, issue_id, &id, &ops)?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -11,18 +11,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::access::{Viewer, visible_issue};
-use super::issues::site_of;
-use super::params::{Page, Params};
+use super::params::{Page, Params, page_bean};
 use super::render;
-use super::users::user_matches;
+use super::users::{MAX_USERS, site_users, user_matches};
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::Caller;
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::state::SimState;
-use crate::world::{Project, Site, User, World};
-
-/// Most users the user endpoints page through (Jira stops at the 1000th).
-const MAX_USERS: i64 = 1000;
+use crate::world::{Project, Site, User};
 
 /// Routes of this module.
 pub fn routes() -> Router<SimState> {
@@ -32,33 +28,6 @@ pub fn routes() -> Router<SimState> {
         .route("/project/{projectIdOrKey}/statuses", get(project_statuses))
         .route("/user/assignable/search", get(assignable))
         .route("/user/bulk", get(users_bulk))
-}
-
-/// A `PageBean*` body: `values` is the page, `link(start)` builds the URL of the page starting
-/// at `start` (for `self` and `nextPage`).
-pub(crate) fn page_bean(
-    page: Page,
-    total: usize,
-    values: Vec<Value>,
-    link: impl Fn(usize) -> String,
-) -> Value {
-    let mut body = json!({
-        "self": link(page.start_at),
-        "maxResults": page.max_results,
-        "startAt": page.start_at,
-        "total": total,
-        "isLast": page.is_last(total),
-        "values": values,
-    });
-    if !page.is_last(total)
-        && let Some(obj) = body.as_object_mut()
-    {
-        obj.insert(
-            "nextPage".to_owned(),
-            json!(link(page.start_at + page.max_results)),
-        );
-    }
-    body
 }
 
 /// `GET /label`: every label on issues the caller can see, sorted and deduplicated, as a
@@ -72,7 +41,7 @@ async fn labels(
     let params = Params::parse(query.as_deref());
     let page = Page::from_params(&params, 1000, 1000)?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
     let all: BTreeSet<&str> = site
         .jira
@@ -108,7 +77,7 @@ async fn priority_search(
     let name = params.non_empty("priorityName").map(str::to_lowercase);
     let schemes = params.expands("schemes");
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     // `projectId` narrows to the priorities of the projects' schemes, ignoring invalid ids; every
     // project uses the one default scheme, so it never removes anything.
     let matching: Vec<_> = site
@@ -193,7 +162,7 @@ async fn project_statuses(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let project = browsable_project(site, Viewer::from(&caller), &id_or_key)?;
     let base = render::rest_base(site);
     let statuses: Vec<Value> = site
@@ -217,18 +186,6 @@ async fn project_statuses(
         })
         .collect();
     Ok(Json(Value::Array(types)))
-}
-
-/// The site's accounts by display name then account id.
-fn site_users<'w>(world: &'w World, site: &Site) -> Vec<&'w User> {
-    let mut users: Vec<&User> = site.members.keys().filter_map(|a| world.user(a)).collect();
-    users.sort_by(|a, b| {
-        a.display_name
-            .to_lowercase()
-            .cmp(&b.display_name.to_lowercase())
-            .then_with(|| a.account_id.cmp(&b.account_id))
-    });
-    users
 }
 
 /// `GET /user/assignable/search`: the `User`s who may be assigned issues of the project (or of
@@ -269,13 +226,12 @@ async fn assignable(
     params.int("actionDescriptorId", 0)?;
     let page = Page::from_params(&params, 50, MAX_USERS)?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
     // `issueId` wins over `issueKey`, which wins over `project`.
     let project = match issue_id.or(issue_key) {
         Some(reference) => {
-            let issue =
-                visible_issue(site, viewer, reference).ok_or_else(ApiError::issue_not_found)?;
+            let issue = issue_or_404(site, viewer, reference)?;
             site.jira
                 .projects
                 .get(&issue.project_id)
@@ -332,7 +288,7 @@ async fn users_bulk(
     }
     let page = Page::from_params(&params, 10, MAX_USERS)?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let found: Vec<&User> = requested
         .iter()
         .filter(|a| site.members.contains_key(**a))

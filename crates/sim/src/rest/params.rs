@@ -2,6 +2,8 @@
 //! comma-separated lists (`expand=renderedBody,properties`), which a plain `Query<T>` cannot
 //! express, plus the paging arithmetic the offset-paged endpoints share.
 
+use serde_json::{Value, json};
+
 use crate::error::{ApiError, ApiResult};
 
 /// The decoded query string, in order, repeated names kept.
@@ -122,6 +124,33 @@ impl Page {
     pub fn is_last(&self, total: usize) -> bool {
         self.start_at.saturating_add(self.max_results) >= total
     }
+}
+
+/// A `PageBean*` body: `values` is the page, `link(start)` builds the URL of the page starting
+/// at `start` (for `self` and `nextPage`).
+pub(crate) fn page_bean(
+    page: Page,
+    total: usize,
+    values: Vec<Value>,
+    link: impl Fn(usize) -> String,
+) -> Value {
+    let mut body = json!({
+        "self": link(page.start_at),
+        "maxResults": page.max_results,
+        "startAt": page.start_at,
+        "total": total,
+        "isLast": page.is_last(total),
+        "values": values,
+    });
+    if !page.is_last(total)
+        && let Some(obj) = body.as_object_mut()
+    {
+        obj.insert(
+            "nextPage".to_owned(),
+            json!(link(page.start_at + page.max_results)),
+        );
+    }
+    body
 }
 
 #[cfg(test)]

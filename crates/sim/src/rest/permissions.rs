@@ -16,11 +16,10 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::access::{Viewer, visible_issue};
-use super::issues::site_of;
 use super::params::Params;
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::Caller;
+use crate::rest::access::{self, Viewer, issue_or_404, issue_site_of};
 use crate::state::SimState;
 use crate::world::{Project, Site};
 
@@ -354,21 +353,11 @@ fn holds(site: &Site, viewer: Viewer<'_>, context: &Context<'_>, grant: Grant) -
 /// a 404, as Jira documents.
 fn context<'s>(site: &'s Site, viewer: Viewer<'_>, params: &Params) -> ApiResult<Context<'s>> {
     if let Some(comment_id) = params.non_empty("commentId") {
-        let found = comment_id.parse::<u64>().ok().and_then(|id| {
-            site.jira.issues.values().find_map(|issue| {
-                issue
-                    .comments
-                    .iter()
-                    .find(|c| c.id == id)
-                    .map(|c| (issue, c))
-            })
-        });
-        let project = found.and_then(|(issue, comment)| {
-            let project = site.jira.projects.get(&issue.project_id)?;
-            (viewer.can_see_issue(site, issue)
-                && viewer.can_see_comment(site, Some(project), comment))
-            .then_some(project)
-        });
+        let project = comment_id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| access::visible_comment(site, viewer, id))
+            .and_then(|(issue, _)| site.jira.projects.get(&issue.project_id));
         return project.map(Context::Project).ok_or_else(|| {
             ApiError::not_found(format!("Can not find a comment for the id: {comment_id}."))
         });
@@ -377,7 +366,7 @@ fn context<'s>(site: &'s Site, viewer: Viewer<'_>, params: &Params) -> ApiResult
         .non_empty("issueId")
         .or_else(|| params.non_empty("issueKey"))
     {
-        let issue = visible_issue(site, viewer, issue_ref).ok_or_else(ApiError::issue_not_found)?;
+        let issue = issue_or_404(site, viewer, issue_ref)?;
         return site
             .jira
             .projects
@@ -441,7 +430,7 @@ async fn my_permissions(
         ));
     }
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
     let context = context(site, viewer, &params)?;
     let mut permissions = Map::new();

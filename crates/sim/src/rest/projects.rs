@@ -17,21 +17,17 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::clock::jira_timestamp;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
-use crate::rest::access::Viewer;
-use crate::rest::params::{Page, Params};
+use crate::rest::params::{Page, Params, page_bean};
 use crate::rest::render;
 use crate::state::SimState;
 use crate::world::{Project, Site, World};
 
-mod rules;
+pub(crate) mod rules;
 
+use crate::rest::access::{Viewer, site_of};
 use rules::{Draft, TEMPLATE_EXCLUSIVE_SCHEMES};
-
-/// Jira's answer to a body that is not JSON or does not bind to the operation's bean.
-const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 
 /// Routes of this module.
 pub fn routes() -> Router<SimState> {
@@ -66,12 +62,6 @@ fn visible<'s>(site: &'s Site, viewer: Viewer<'_>, id_or_key: &str) -> ApiResult
     lookup(site, id_or_key)
         .filter(|p| viewer.can_browse(site, p))
         .ok_or_else(|| not_found(id_or_key))
-}
-
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(|| ApiError::not_found("Site not found."))
 }
 
 fn parse_object(bytes: &Bytes) -> ApiResult<Map<String, Value>> {
@@ -501,25 +491,7 @@ async fn search(
         .map(|p| render_project(&world, site, p, viewer, expand))
         .collect();
     let base = format!("{}/project/search", render::rest_base(site));
-    let mut body = json!({
-        "self": format!("{base}?startAt={}&maxResults={}", page.start_at, page.max_results),
-        "maxResults": page.max_results,
-        "startAt": page.start_at,
-        "total": found.len(),
-        "isLast": page.is_last(found.len()),
-        "values": values,
-    });
-    if !page.is_last(found.len())
-        && let Some(obj) = body.as_object_mut()
-    {
-        obj.insert(
-            "nextPage".to_owned(),
-            json!(format!(
-                "{base}?startAt={}&maxResults={}",
-                page.start_at + page.max_results,
-                page.max_results
-            )),
-        );
-    }
-    Ok(Json(body))
+    Ok(Json(page_bean(page, found.len(), values, |start| {
+        format!("{base}?startAt={start}&maxResults={}", page.max_results)
+    })))
 }

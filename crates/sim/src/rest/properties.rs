@@ -15,12 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::access::Viewer;
-use super::issues::{site_of, visible};
 use super::render::rest_base;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::events::{IssueEvent, IssueEventKind};
 use crate::gateway::Caller;
+use crate::rest::access::{self, Viewer, issue_or_404, issue_site_of};
 use crate::state::SimState;
 use crate::world::{Comment, Issue, Site, World};
 
@@ -89,7 +88,7 @@ pub fn read_create_properties(value: Option<&Value>) -> ApiResult<Vec<(String, V
         return Ok(Vec::new());
     };
     let Some(list) = value.as_array() else {
-        return Err(ApiError::bad_request(super::issues::INVALID_PAYLOAD));
+        return Err(ApiError::bad_request(INVALID_PAYLOAD));
     };
     let mut out = Vec::new();
     for entry in list {
@@ -162,8 +161,8 @@ async fn list_issue(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
-    let issue = visible(site, &caller, &key)?;
+    let site = issue_site_of(&world, &caller)?;
+    let issue = issue_or_404(site, &caller, &key)?;
     let base = rest_base(site);
     let keys: Vec<Value> = issue
         .properties
@@ -180,8 +179,8 @@ async fn get_issue_property(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
-    let issue = visible(site, &caller, &key)?;
+    let site = issue_site_of(&world, &caller)?;
+    let issue = issue_or_404(site, &caller, &key)?;
     let value = issue
         .properties
         .get(&prop)
@@ -199,7 +198,7 @@ async fn put_issue_property(
     check_key(&prop)?;
     let value = read_value(&body)?;
     let mut world = state.world.write();
-    let issue_id = visible(site_of(&world, &caller)?, &caller, &key)?.id;
+    let issue_id = issue_or_404(issue_site_of(&world, &caller)?, &caller, &key)?.id;
     let created = set_issue_property(&state, &mut world, &caller, issue_id, &prop, value);
     let status = if created {
         StatusCode::CREATED
@@ -216,7 +215,7 @@ async fn delete_issue_property(
 ) -> ApiResult<Response> {
     caller.require_scope("write:jira-work")?;
     let mut world = state.world.write();
-    let issue_id = visible(site_of(&world, &caller)?, &caller, &key)?.id;
+    let issue_id = issue_or_404(issue_site_of(&world, &caller)?, &caller, &key)?.id;
     let Some(issue) = world
         .site_mut(&caller.cloud_id)
         .and_then(|s| s.jira.issues.get_mut(&issue_id))
@@ -246,19 +245,7 @@ fn visible_comment<'s>(
 ) -> ApiResult<(&'s Issue, &'s Comment)> {
     let not_found = || ApiError::not_found(format!("Can not find a comment for the id: {id}."));
     let comment_id: u64 = id.parse().map_err(|_| not_found())?;
-    let viewer = Viewer::from(caller);
-    site.jira
-        .issues
-        .values()
-        .find_map(|issue| {
-            let comment = issue.comments.iter().find(|c| c.id == comment_id)?;
-            Some((issue, comment))
-        })
-        .filter(|(issue, comment)| {
-            viewer.can_see_issue(site, issue)
-                && viewer.can_see_comment(site, site.jira.projects.get(&issue.project_id), comment)
-        })
-        .ok_or_else(not_found)
+    access::visible_comment(site, Viewer::from(caller), comment_id).ok_or_else(not_found)
 }
 
 /// Editing a comment's properties needs "Edit own comments" (the author) or "Edit all comments"
@@ -291,7 +278,7 @@ async fn list_comment(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let (_, comment) = visible_comment(site, &caller, &id)?;
     let base = rest_base(site);
     let keys: Vec<Value> = site
@@ -314,7 +301,7 @@ async fn get_comment_property(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let (_, comment) = visible_comment(site, &caller, &id)?;
     let value = site
         .jira
@@ -336,7 +323,7 @@ async fn put_comment_property(
     let value = read_value(&body)?;
     let mut world = state.world.write();
     let comment_id = {
-        let site = site_of(&world, &caller)?;
+        let site = issue_site_of(&world, &caller)?;
         let (issue, comment) = visible_comment(site, &caller, &id)?;
         may_edit_comment(site, &caller, issue, comment)?;
         comment.id
@@ -367,7 +354,7 @@ async fn delete_comment_property(
     caller.require_scope("write:jira-work")?;
     let mut world = state.world.write();
     let comment_id = {
-        let site = site_of(&world, &caller)?;
+        let site = issue_site_of(&world, &caller)?;
         let (issue, comment) = visible_comment(site, &caller, &id)?;
         may_edit_comment(site, &caller, issue, comment)?;
         comment.id

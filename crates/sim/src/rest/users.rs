@@ -11,13 +11,14 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::Caller;
+use crate::rest::access::site_of;
 use crate::rest::params::{Page, Params};
 use crate::rest::render;
 use crate::state::SimState;
 use crate::world::{Site, User, World};
 
 /// Most users a search pages through (Jira stops at the 1000th).
-const MAX_USERS: i64 = 1000;
+pub(crate) const MAX_USERS: i64 = 1000;
 
 /// Routes of this module.
 pub fn routes() -> Router<SimState> {
@@ -28,27 +29,27 @@ pub fn routes() -> Router<SimState> {
         .route("/user/groups", get(user_groups))
 }
 
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(|| ApiError::not_found("Site not found."))
-}
-
 /// Jira's 404 for an account that does not exist or is not visible on the site.
 fn user_not_found() -> ApiError {
     ApiError::not_found("Specified user does not exist or you do not have required permissions")
 }
 
 /// The accounts with access to `site`, by display name then account id.
-fn site_users<'w>(world: &'w World, site: &Site) -> Vec<&'w User> {
+pub(crate) fn site_users<'w>(world: &'w World, site: &Site) -> Vec<&'w User> {
     let mut users: Vec<&User> = site.members.keys().filter_map(|a| world.user(a)).collect();
+    sort_by_name(&mut users);
+    users
+}
+
+/// Sorts `users` the way Jira lists people: display name (ignoring case), then account id so the
+/// order is stable between calls.
+pub(crate) fn sort_by_name(users: &mut [&User]) {
     users.sort_by(|a, b| {
         a.display_name
             .to_lowercase()
             .cmp(&b.display_name.to_lowercase())
             .then_with(|| a.account_id.cmp(&b.account_id))
     });
-    users
 }
 
 /// The site member `account_id`, or 404.

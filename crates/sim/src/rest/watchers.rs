@@ -13,17 +13,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
-use crate::rest::access::{Viewer, visible_issue};
+use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::rest::params::Params;
 use crate::rest::render;
 use crate::state::SimState;
-use crate::world::{Issue, Site, World};
-
-/// Jira's answer to a body that does not bind to the operation's schema.
-const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
+use crate::world::{Issue, Site};
 
 /// Routes of this module.
 pub fn routes() -> Router<SimState> {
@@ -31,12 +27,6 @@ pub fn routes() -> Router<SimState> {
         "/issue/{issueIdOrKey}/watchers",
         get(list).post(add).delete(remove),
     )
-}
-
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(ApiError::issue_not_found)
 }
 
 fn watching_disabled() -> ApiError {
@@ -54,7 +44,7 @@ fn check<'s>(site: &'s Site, caller: &Caller, key: &str, target: &str) -> ApiRes
         return Err(watching_disabled());
     }
     let viewer = Viewer::from(caller);
-    let issue = visible_issue(site, viewer, key).ok_or_else(ApiError::issue_not_found)?;
+    let issue = issue_or_404(site, viewer, key)?;
     if target != caller.account_id {
         let manages = site
             .jira
@@ -82,12 +72,11 @@ async fn list(
 ) -> ApiResult<Json<Value>> {
     caller.require_scope("read:jira-work")?;
     let world = state.world.read();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     if !site.jira.settings.watching_enabled {
         return Err(watching_disabled());
     }
-    let issue =
-        visible_issue(site, Viewer::from(&caller), &key).ok_or_else(ApiError::issue_not_found)?;
+    let issue = issue_or_404(site, Viewer::from(&caller), &key)?;
     let watchers: Vec<Value> = issue
         .watchers
         .iter()
@@ -142,7 +131,7 @@ async fn add(
     let target = read_target(&headers, &body, &caller)?;
     let now = state.clock.now_ms();
     let mut world = state.world.write();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let issue_id = check(site, &caller, &key, &target)?.id;
     if world.user(&target).is_none() || site.role(&target).is_none() {
         return Err(user_not_found(&target));
@@ -183,7 +172,7 @@ async fn remove(
         .ok_or_else(|| ApiError::bad_request("accountId is required."))?;
     let now = state.clock.now_ms();
     let mut world = state.world.write();
-    let site = site_of(&world, &caller)?;
+    let site = issue_site_of(&world, &caller)?;
     let issue_id = check(site, &caller, &key, &target)?.id;
     if world.user(&target).is_none() {
         return Err(user_not_found(&target));

@@ -13,16 +13,13 @@ use super::dates::DateContext;
 use super::exec::{self, After};
 use super::index::Doc;
 use super::token::{self, Cursor, TOKEN_TTL_MS, TokenError};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
 use crate::rest::access::Viewer;
 use crate::rest::issue_bean::{FieldSelection, IssueOptions, IssueRenderer};
 use crate::state::SimState;
 use crate::world::World;
 
-/// Jira's answer to a body it cannot bind (wrong types, unknown properties).
-pub const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 const UNBOUNDED: &str =
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.";
 /// Page size cap when only `id`/`key` are requested.

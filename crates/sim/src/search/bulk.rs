@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::index::Doc;
 use crate::state::SimState;
-use crate::world::{Issue, Project};
+use crate::world::{BulkProject, Issue};
 
 const SUMMARY_WORDS: &[&str] = &[
     "login",
@@ -45,38 +45,23 @@ pub fn bulk_seed(
     let project_id = match existing {
         Some(id) => id,
         None => {
-            let id = world.allocate_id();
-            let site = world
-                .site_mut(cloud_id)
-                .ok_or_else(|| format!("no site with cloud id {cloud_id}"))?;
-            let lead = site.members.keys().next().cloned().unwrap_or_default();
-            let issue_type_ids = site.jira.issue_types.iter().map(|t| t.id.clone()).collect();
-            site.jira.projects.insert(
-                id,
-                Project {
-                    id,
+            let lead = world
+                .site(cloud_id)
+                .and_then(|site| site.members.keys().next().cloned())
+                .unwrap_or_default();
+            world.create_bulk_project(
+                cloud_id,
+                BulkProject {
                     key: project_key.to_ascii_uppercase(),
                     name: format!("Bulk {project_key}"),
                     description: "Bulk-seeded project.".to_owned(),
                     lead,
-                    project_type_key: "software".to_owned(),
-                    project_template_key: None,
-                    assignee_type: "UNASSIGNED".to_owned(),
-                    url: None,
-                    browse_group: None,
-                    admins: Vec::new(),
-                    next_issue_number: 1,
-                    issue_type_ids,
-                    archived: false,
                 },
-            );
-            id
+            )
         }
     };
-    let first_id = world.next_id.max(10_000) + 1;
-    world.next_id = world.next_id.max(10_000) + count as u64;
     let site = world
-        .site_mut(cloud_id)
+        .site(cloud_id)
         .ok_or_else(|| format!("no site with cloud id {cloud_id}"))?;
     let people: Vec<String> = site.members.keys().cloned().collect();
     let statuses: Vec<String> = site.jira.statuses.iter().map(|s| s.id.clone()).collect();
@@ -88,28 +73,23 @@ pub fn bulk_seed(
         .find(|t| !t.subtask && t.hierarchy_level == 0)
         .map(|t| t.id.clone())
         .unwrap_or_else(|| "10001".to_owned());
-    let Some(project) = site.jira.projects.get_mut(&project_id) else {
+    if !site.jira.projects.contains_key(&project_id) {
         return Err(format!("no project {project_key}"));
-    };
-    let key_prefix = project.key.clone();
-    let first_number = project.next_issue_number;
-    project.next_issue_number += count as u64;
+    }
     let step = if count > 1 {
         span_ms.max(0) / (count as i64 - 1).max(1)
     } else {
         0
     };
-    let mut ids = Vec::with_capacity(count);
     let mut docs = Vec::with_capacity(count);
-    for i in 0..count {
-        let id = first_id + i as u64;
-        let key = format!("{key_prefix}-{}", first_number + i as u64);
+    let ids = world.add_bulk_issues(cloud_id, project_id, count as u64, |slot| {
+        let i = slot.n as usize;
         let at = now - span_ms.max(0) + step * i as i64;
         let pick = |list: &[String]| list.get(i % list.len().max(1)).cloned();
         let person = pick(&people).unwrap_or_default();
         let issue = Issue {
-            id,
-            key: key.clone(),
+            id: slot.id,
+            key: slot.key,
             project_id,
             issue_type_id: type_id.clone(),
             summary: format!(
@@ -123,7 +103,7 @@ pub fn bulk_seed(
             resolution: None,
             resolution_date: None,
             priority_id: pick(&priorities),
-            assignee: (i % 3 != 0).then(|| person.clone()),
+            assignee: (!i.is_multiple_of(3)).then(|| person.clone()),
             reporter: Some(person.clone()),
             creator: person,
             labels: Vec::new(),
@@ -139,10 +119,8 @@ pub fn bulk_seed(
             changelog: Vec::new(),
         };
         docs.push(Arc::new(Doc::from_issue(&issue)));
-        site.jira.issue_keys.insert(key, id);
-        site.jira.issues.insert(id, issue);
-        ids.push(id);
-    }
+        issue
+    });
     state.search.insert_now(cloud_id, docs);
     Ok(ids)
 }

@@ -9,10 +9,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::api::{INVALID_PAYLOAD, env};
+use super::api::env;
 use super::compile;
 use super::exec;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
 use crate::state::SimState;
 

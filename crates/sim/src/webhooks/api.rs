@@ -6,8 +6,6 @@
 //! listing, deleting and refreshing only ever see the calling app's webhooks on the addressed
 //! site, and ids of other apps are silently ignored.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -17,17 +15,16 @@ use axum::routing::{get, put};
 use serde_json::{Value, json};
 
 use super::{EVENTS, MAX_WEBHOOKS_PER_APP_USER, filter};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::gateway::Caller;
+use crate::rest::access::site_of;
+use crate::rest::params::{Page, Params, page_bean};
 use crate::rest::render;
 use crate::state::SimState;
-use crate::world::{Site, Webhook, World};
+use crate::world::{Webhook, World};
 
-/// Jira's answer to a body that does not bind to the operation's schema.
-const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 /// Largest page `GET /webhook` serves.
-const MAX_PAGE: usize = 100;
+const MAX_PAGE: i64 = 100;
 
 /// Routes of this module.
 pub fn routes() -> Router<SimState> {
@@ -46,12 +43,6 @@ fn app_caller(world: &World, caller: &Caller) -> ApiResult<()> {
         ));
     }
     Ok(())
-}
-
-fn site_of<'w>(world: &'w World, caller: &Caller) -> ApiResult<&'w Site> {
-    world
-        .site(&caller.cloud_id)
-        .ok_or_else(|| ApiError::not_found("Site not found."))
 }
 
 fn parse_object(bytes: &Bytes) -> ApiResult<serde_json::Map<String, Value>> {
@@ -235,33 +226,14 @@ fn render_webhook(w: &Webhook) -> Value {
     body
 }
 
-fn int_param(params: &BTreeMap<String, String>, name: &str, default: i64) -> ApiResult<i64> {
-    match params.get(name).map(|v| v.trim()) {
-        None | Some("") => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            ApiError::bad_request(format!(
-                "The value '{v}' is not valid for the parameter '{name}'."
-            ))
-        }),
-    }
-}
-
 /// `GET /webhook?startAt&maxResults`: `PageBeanWebhook` of the calling app's webhooks.
 async fn list(
     State(state): State<SimState>,
     caller: Caller,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let params: BTreeMap<String, String> =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    let start_at = usize::try_from(int_param(&params, "startAt", 0)?.max(0)).unwrap_or(0);
-    let mut max_results = int_param(&params, "maxResults", 100)?;
-    if max_results <= 0 {
-        max_results = 100;
-    }
-    let max_results = usize::try_from(max_results)
-        .unwrap_or(MAX_PAGE)
-        .min(MAX_PAGE);
+    let params = Params::parse(query.as_deref());
+    let page = Page::from_params(&params, MAX_PAGE, MAX_PAGE)?;
     let world = state.world.read();
     app_caller(&world, &caller)?;
     let site = site_of(&world, &caller)?;
@@ -271,33 +243,15 @@ async fn list(
         .values()
         .filter(|w| w.client_id == caller.client_id)
         .collect();
-    let total = mine.len();
-    let values: Vec<Value> = mine
+    let values: Vec<Value> = page
+        .slice(&mine)
         .iter()
-        .skip(start_at)
-        .take(max_results)
         .map(|w| render_webhook(w))
         .collect();
     let base = format!("{}/webhook", render::rest_base(site));
-    let is_last = start_at.saturating_add(max_results) >= total;
-    let mut body = json!({
-        "self": format!("{base}?startAt={start_at}&maxResults={max_results}"),
-        "maxResults": max_results,
-        "startAt": start_at,
-        "total": total,
-        "isLast": is_last,
-        "values": values,
-    });
-    if !is_last && let Some(obj) = body.as_object_mut() {
-        obj.insert(
-            "nextPage".to_owned(),
-            json!(format!(
-                "{base}?startAt={}&maxResults={max_results}",
-                start_at + max_results
-            )),
-        );
-    }
-    Ok(Json(body))
+    Ok(Json(page_bean(page, mine.len(), values, |start| {
+        format!("{base}?startAt={start}&maxResults={}", page.max_results)
+    })))
 }
 
 /// Reads `ContainerForWebhookIDs`.

@@ -6,6 +6,7 @@
 //! modules following the official spec's shapes; they are deliberately not shared with the client
 //! crate, so a wrong field name on either side shows up in tests instead of cancelling out.
 
+mod bulk;
 mod directory;
 mod issue;
 mod jira;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use bulk::BulkProject;
 pub use directory::{AccountId, App, CloudId, Group, Site, SiteRole, User};
 pub use issue::{Attachment, ChangeHistory, ChangeItem, Comment, Issue, IssueLink, Visibility};
 pub use jira::{

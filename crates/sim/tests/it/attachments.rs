@@ -8,7 +8,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use crate::support::spec::assert_matches_spec;
-use crate::support::{TestSim, send_json};
+use crate::support::{TestSim, edit_site_settings, issue_updated, send_json};
 use jiraflow_sim::seed::{ACME_CLOUD_ID, CLASSIC_SCOPES, MEMBER_ACCOUNT, SECURITY_ACCOUNT};
 
 const UPLOAD: &str = "/rest/api/3/issue/{issueIdOrKey}/attachments";
@@ -43,12 +43,6 @@ async fn download(sim: &TestSim, id: &str) -> reqwest::Response {
     .send()
     .await
     .expect("answered")
-}
-
-fn issue_updated(sim: &TestSim, key: &str) -> i64 {
-    let world = sim.sim.state.world.read();
-    let site = world.site(ACME_CLOUD_ID).expect("site");
-    site.jira.issues[&site.jira.resolve_issue(key).expect("issue")].updated
 }
 
 #[tokio::test]
@@ -189,15 +183,7 @@ async fn uploading_without_the_xsrf_header_is_blocked() {
 #[tokio::test]
 async fn a_file_over_the_upload_limit_gets_413_and_nothing_is_stored() {
     let sim = TestSim::start().await;
-    sim.sim
-        .state
-        .world
-        .write()
-        .site_mut(ACME_CLOUD_ID)
-        .expect("site")
-        .jira
-        .settings
-        .attachment_upload_limit = 1024;
+    edit_site_settings(&sim, |s| s.attachment_upload_limit = 1024);
     let count = || {
         sim.sim.state.world.read().sites[ACME_CLOUD_ID]
             .jira
@@ -230,15 +216,7 @@ async fn a_file_over_the_upload_limit_gets_413_and_nothing_is_stored() {
 #[tokio::test]
 async fn the_per_issue_attachment_limit_answers_413() {
     let sim = TestSim::start().await;
-    sim.sim
-        .state
-        .world
-        .write()
-        .site_mut(ACME_CLOUD_ID)
-        .expect("site")
-        .jira
-        .settings
-        .max_attachments_per_issue = 2;
+    edit_site_settings(&sim, |s| s.max_attachments_per_issue = 2);
     let files = [
         ("a.txt", b"a".to_vec(), "text/plain"),
         ("b.txt", b"b".to_vec(), "text/plain"),

@@ -6,28 +6,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::spec::assert_matches_spec;
-use crate::support::{TestSim, send_json};
+use crate::support::{TestSim, as_user, issue_updated, send_json};
 use jiraflow_sim::seed::{
-    ACME_CLOUD_ID, ADMIN_ACCOUNT, CLASSIC_SCOPES, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT,
-    MEMBER_PLUS13_ACCOUNT, SECURITY_ACCOUNT, adf_paragraph,
+    ACME_CLOUD_ID, ADMIN_ACCOUNT, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT, MEMBER_PLUS13_ACCOUNT,
+    SECURITY_ACCOUNT, adf_paragraph,
 };
 
 const LIST: &str = "/rest/api/3/issue/{issueIdOrKey}/comment";
 const ONE: &str = "/rest/api/3/issue/{issueIdOrKey}/comment/{id}";
-
-/// A request as `account` with every classic scope.
-fn as_user(sim: &TestSim, account: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
-    let token = sim.token_for(account, CLASSIC_SCOPES);
-    sim.http.request(method, sim.api(path)).bearer_auth(token)
-}
-
-/// The `updated` instant of issue `key` in the world.
-fn issue_updated(sim: &TestSim, key: &str) -> i64 {
-    let world = sim.sim.state.world.read();
-    let site = world.site(ACME_CLOUD_ID).expect("site");
-    let id = site.jira.resolve_issue(key).expect("issue");
-    site.jira.issues[&id].updated
-}
 
 fn comment_ids(page: &Value) -> Vec<String> {
     page["comments"]

@@ -6,16 +6,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::spec::assert_matches_spec;
-use crate::support::{TestSim, send_json};
+use crate::support::{TestSim, as_user, send_json};
 use jiraflow_sim::seed::{
-    ADMIN_ACCOUNT, CLASSIC_SCOPES, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT, MEMBER_PLUS13_ACCOUNT,
-    SECURITY_ACCOUNT,
+    ADMIN_ACCOUNT, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT, MEMBER_PLUS13_ACCOUNT, SECURITY_ACCOUNT,
 };
-
-fn as_user(sim: &TestSim, account: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
-    let token = sim.token_for(account, CLASSIC_SCOPES);
-    sim.http.request(method, sim.api(path)).bearer_auth(token)
-}
 
 fn account_ids(users: &Value) -> Vec<String> {
     users

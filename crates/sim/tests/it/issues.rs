@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::spec::{assert_matches_spec, assert_valid_adf};
-use crate::support::{TestSim, send_json};
+use crate::support::{TestSim, as_user_with, send_json};
 
 mod lifecycle;
 
@@ -38,18 +38,16 @@ pub(super) async fn create_ok(sim: &TestSim, summary: &str) -> String {
     body["key"].as_str().expect("key").to_owned()
 }
 
-pub(super) async fn get(sim: &TestSim, path: &str) -> (u16, Value) {
-    send_json(sim.admin(Method::GET, path)).await
-}
+pub(super) use crate::support::admin_get as get;
 
+/// A request as `account` with this module's scopes.
 pub(super) fn as_user(
     sim: &TestSim,
     account: &str,
     method: Method,
     path: &str,
 ) -> reqwest::RequestBuilder {
-    let token = sim.token_for(account, WORK);
-    sim.http.request(method, sim.api(path)).bearer_auth(token)
+    as_user_with(sim, account, WORK, method, path)
 }
 
 #[tokio::test]

@@ -5,23 +5,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::spec::assert_matches_spec;
-use crate::support::{TestSim, send_json};
+use crate::support::{TestSim, as_user, edit_site_settings, issue_updated, send_json};
 use jiraflow_sim::seed::{
-    ACME_CLOUD_ID, ADMIN_ACCOUNT, CLASSIC_SCOPES, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT, adf_paragraph,
+    ACME_CLOUD_ID, ADMIN_ACCOUNT, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT, adf_paragraph,
 };
 
 const WATCHERS: &str = "/rest/api/3/issue/{issueIdOrKey}/watchers";
-
-fn as_user(sim: &TestSim, account: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
-    let token = sim.token_for(account, CLASSIC_SCOPES);
-    sim.http.request(method, sim.api(path)).bearer_auth(token)
-}
-
-fn issue_updated(sim: &TestSim, key: &str) -> i64 {
-    let world = sim.sim.state.world.read();
-    let site = world.site(ACME_CLOUD_ID).expect("site");
-    site.jira.issues[&site.jira.resolve_issue(key).expect("issue")].updated
-}
 
 fn watcher_ids(body: &Value) -> Vec<String> {
     body["watchers"]
@@ -147,15 +136,7 @@ async fn watchers_of_hidden_issues_and_with_watching_disabled_answer_404() {
     ))
     .await;
     assert_eq!(status, 404);
-    sim.sim
-        .state
-        .world
-        .write()
-        .site_mut(ACME_CLOUD_ID)
-        .expect("site")
-        .jira
-        .settings
-        .watching_enabled = false;
+    edit_site_settings(&sim, |s| s.watching_enabled = false);
     let (status, _) = send_json(sim.admin(Method::GET, "/issue/DEMO-2/watchers")).await;
     assert_eq!(status, 404);
 }
@@ -321,15 +302,7 @@ async fn deleting_a_link_answers_204_and_it_is_gone() {
 #[tokio::test]
 async fn linking_disabled_answers_404() {
     let sim = TestSim::start().await;
-    sim.sim
-        .state
-        .world
-        .write()
-        .site_mut(ACME_CLOUD_ID)
-        .expect("site")
-        .jira
-        .settings
-        .linking_enabled = false;
+    edit_site_settings(&sim, |s| s.linking_enabled = false);
     let (status, _) = send_json(sim.admin(Method::GET, "/issueLinkType")).await;
     assert_eq!(status, 404);
     let (status, _) = send_json(sim.admin(Method::POST, "/issueLink").json(&json!({

@@ -6,20 +6,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::spec::assert_matches_spec;
-use crate::support::{TestSim, send_json};
+use crate::support::{TestSim, as_user, send_json};
 use jiraflow_sim::seed::{
-    ACME_CLOUD_ID, ADMIN_ACCOUNT, CLASSIC_SCOPES, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT,
-    SECURITY_ACCOUNT,
+    ACME_CLOUD_ID, ADMIN_ACCOUNT, JIRA_ADMIN_ACCOUNT, MEMBER_ACCOUNT, SECURITY_ACCOUNT,
 };
 
 const CREATE: &str = "/rest/api/3/project";
 const ONE: &str = "/rest/api/3/project/{projectIdOrKey}";
 const SEARCH: &str = "/rest/api/3/project/search";
-
-fn as_user(sim: &TestSim, account: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
-    let token = sim.token_for(account, CLASSIC_SCOPES);
-    sim.http.request(method, sim.api(path)).bearer_auth(token)
-}
 
 fn new_project(key: &str, name: &str) -> Value {
     json!({

@@ -3,12 +3,11 @@
 
 use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult};
-use crate::rest::access::Viewer;
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::rest::adf;
 use crate::world::{Project, Site, Visibility};
 
-use super::INVALID_PAYLOAD;
+use crate::rest::access::Viewer;
 
 /// `errors.comment` for a body that is not an ADF document (a v2-style string, a number, an
 /// invalid document). Real v3 answers comments with this, not with the "Operation value must be

@@ -7,12 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
 use crate::rest::params::Params;
 use crate::world::{Project, Site, World};
-
-const INVALID_PAYLOAD: &str =
-    "Invalid request payload. Refer to the REST API documentation and try again.";
 
 /// Longest project key Jira accepts.
 const MAX_KEY_LEN: usize = 10;
@@ -293,6 +290,11 @@ pub fn is_valid_key(key: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && key.len() >= 2
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Whether `key` can name a new project: [`is_valid_key`] and at most [`MAX_KEY_LEN`] characters.
+pub(crate) fn is_acceptable_key(key: &str) -> bool {
+    is_valid_key(key) && key.len() <= MAX_KEY_LEN
 }
 
 /// Checks a project name: present when `required`, 2 to 80 characters, unique (case-insensitive).

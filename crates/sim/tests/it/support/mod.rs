@@ -4,7 +4,10 @@
 
 pub mod spec;
 
+use jiraflow_sim::seed::{ACME_CLOUD_ID, CLASSIC_SCOPES};
+use jiraflow_sim::world::SiteSettings;
 use jiraflow_sim::{RunningSim, SimConfig};
+use reqwest::Method;
 use serde_json::Value;
 
 /// A started simulator plus an HTTP client and the ready information.
@@ -64,6 +67,53 @@ impl TestSim {
             now + 3_600_000,
         )
     }
+}
+
+/// `GET path` as the site admin: status and JSON body.
+pub async fn admin_get(sim: &TestSim, path: &str) -> (u16, Value) {
+    send_json(sim.admin(Method::GET, path)).await
+}
+
+/// `POST path` with a JSON `body` as the site admin: status and JSON body.
+pub async fn admin_post(sim: &TestSim, path: &str, body: Value) -> (u16, Value) {
+    send_json(sim.admin(Method::POST, path).json(&body)).await
+}
+
+/// A request to `path` under the first site's REST API as `account`, with a fresh token carrying
+/// `scopes`.
+pub fn as_user_with(
+    sim: &TestSim,
+    account: &str,
+    scopes: &[&str],
+    method: Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    let token = sim.token_for(account, scopes);
+    sim.http.request(method, sim.api(path)).bearer_auth(token)
+}
+
+/// [`as_user_with`] with every classic scope.
+pub fn as_user(
+    sim: &TestSim,
+    account: &str,
+    method: Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    as_user_with(sim, account, CLASSIC_SCOPES, method, path)
+}
+
+/// The `updated` instant of issue `key` on the first site, read from the world.
+pub fn issue_updated(sim: &TestSim, key: &str) -> i64 {
+    let world = sim.sim.state.world.read();
+    let site = world.site(ACME_CLOUD_ID).expect("site");
+    let id = site.jira.resolve_issue(key).expect("issue");
+    site.jira.issues[&id].updated
+}
+
+/// Changes the first site's settings directly in the world.
+pub fn edit_site_settings(sim: &TestSim, edit: impl FnOnce(&mut SiteSettings)) {
+    let mut world = sim.sim.state.world.write();
+    edit(&mut world.site_mut(ACME_CLOUD_ID).expect("site").jira.settings);
 }
 
 /// Sends `request`, returns status and JSON body (`Value::Null` for an empty body).
