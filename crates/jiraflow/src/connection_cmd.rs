@@ -2,8 +2,8 @@
 //! show, test, reconnect and delete connections.
 //!
 //! Permissions (enforced here until an API layer exists): creating a standard connection needs
-//! `manage_integration_connections`; a connection on a named credential needs a grant on its
-//! principal (checked by the OAuth crate). Holders of the permission see and use every
+//! `manage_integration_connections`; a connection on a named credential is usable only with a
+//! grant on its principal (without one it stays inactive and Test Connection names the grant). Holders of the permission see and use every
 //! connection; everyone else sees and uses the connections they created.
 
 use std::sync::Arc;

@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use jiraflow_store::{ConnectionId, RecordKind, Store, StoreError};
+use jiraflow_store::{
+    Connection, ConnectionId, ConnectionStatus, NamedCredentialId, RecordKind, Store, StoreError,
+};
 use serde::Serialize;
 
 use crate::error::{OAuthError, OAuthResult};
@@ -39,6 +41,22 @@ pub struct ConnectionCheck {
 }
 
 impl ConnectionCheck {
+    /// A result where nothing past the first problem could be checked.
+    fn failed(connection: &Connection, problem: String) -> Self {
+        Self {
+            connection_id: connection.id,
+            name: connection.name.clone(),
+            cloud_id: connection.cloud_id.clone(),
+            site_accessible: false,
+            myself_status: None,
+            account_id: None,
+            display_name: None,
+            granted_scopes: Vec::new(),
+            missing_scopes: Vec::new(),
+            problems: vec![problem],
+        }
+    }
+
     /// Whether every check passed.
     #[must_use]
     pub fn ok(&self) -> bool {
@@ -77,6 +95,35 @@ impl ConnectionChecker {
         }
     }
 
+    /// For a connection on a named credential: the problem when the user it was made for holds
+    /// no grant on the credential's principal (and no `manage_integration_connections`).
+    async fn principal_grant_problem(
+        &self,
+        connection: &Connection,
+        named_credential_id: NamedCredentialId,
+    ) -> OAuthResult<Option<String>> {
+        let credential = self
+            .store
+            .get_named_credential(named_credential_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: RecordKind::NamedCredential,
+                id: named_credential_id.to_string(),
+            })?;
+        let user = match connection.created_by {
+            Some(user_id) => self.store.get_user(user_id).await?,
+            None => None,
+        };
+        let allowed = match &user {
+            Some(user) => {
+                crate::named::may_use_principal(self.store.as_ref(), user, named_credential_id)
+                    .await?
+            }
+            None => false,
+        };
+        Ok((!allowed).then(|| crate::named::missing_grant_message(&credential.name)))
+    }
+
     /// Tests the connection.
     ///
     /// # Errors
@@ -91,6 +138,21 @@ impl ConnectionChecker {
                 kind: RecordKind::Connection,
                 id: connection_id.to_string(),
             })?;
+        if let Some(named_credential_id) = connection.named_credential_id {
+            match self
+                .principal_grant_problem(&connection, named_credential_id)
+                .await?
+            {
+                Some(problem) => return Ok(ConnectionCheck::failed(&connection, problem)),
+                None if connection.status == ConnectionStatus::Inactive => {
+                    // The grant arrived since the connection was created: it may be used now.
+                    self.store
+                        .set_connection_status(connection_id, ConnectionStatus::Active, None)
+                        .await?;
+                }
+                None => {}
+            }
+        }
         let token = self.manager.access_token(connection_id).await?;
         let credentials = app_credentials(self.store.as_ref(), connection.oauth_app_id).await?;
         let tokens = self.store.get_tokens(connection.token_family_id).await?;

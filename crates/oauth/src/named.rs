@@ -6,9 +6,9 @@
 //! the credential's details read-only, and deleting it keeps the credential.
 
 use jiraflow_store::{
-    Connection, ConnectionSource, NamedCredential, NamedCredentialId, NewConnection,
-    NewNamedCredential, NewTokens, OAuthApp, PendingPurpose, Permission, RecordKind, StoreError,
-    User,
+    Connection, ConnectionSource, ConnectionStatus, NamedCredential, NamedCredentialId,
+    NewConnection, NewNamedCredential, NewTokens, OAuthApp, PendingPurpose, Permission, RecordKind,
+    StoreError, User,
 };
 
 use crate::connect::{
@@ -88,11 +88,13 @@ impl ConnectFlow {
             .await
     }
 
-    /// Creates a connection on a named credential. The user needs a grant on the credential's
-    /// principal (or `manage_integration_connections`). No consent is involved.
+    /// Creates a connection on a named credential. No consent is involved. Using it needs a grant
+    /// on the credential's principal (or `manage_integration_connections`): without one the
+    /// connection is created `inactive`, with a message naming the missing grant, and Test
+    /// Connection fails until an administrator grants it.
     ///
     /// # Errors
-    /// `Forbidden` without a grant; `NotFound`; `Duplicate` / `Invalid` from the store.
+    /// `NotFound`; `Duplicate` / `Invalid` from the store.
     pub async fn connect_named_credential(
         &self,
         user: &User,
@@ -101,15 +103,6 @@ impl ConnectFlow {
         id: NamedCredentialId,
     ) -> OAuthResult<Connection> {
         let credential = self.named_credential(id).await?;
-        if !user.has(Permission::ManageIntegrationConnections)
-            && !self.store.has_principal_grant(id, user.id).await?
-        {
-            return Err(OAuthError::Forbidden(format!(
-                "you have no grant on the principal of named credential {:?}; ask an \
-                 administrator to grant it",
-                credential.name
-            )));
-        }
         let cloud_id = cloud_id_of_instance_url(&credential.url)
             .ok_or_else(|| {
                 OAuthError::invalid(
@@ -121,7 +114,7 @@ impl ConnectFlow {
                 )
             })?
             .to_owned();
-        Ok(self
+        let connection = self
             .store
             .create_connection(NewConnection {
                 name: name.trim().to_owned(),
@@ -133,6 +126,17 @@ impl ConnectFlow {
                 site_url: None,
                 created_by: Some(user.id),
             })
+            .await?;
+        if may_use_principal(self.store.as_ref(), user, id).await? {
+            return Ok(connection);
+        }
+        Ok(self
+            .store
+            .set_connection_status(
+                connection.id,
+                ConnectionStatus::Inactive,
+                Some(missing_grant_message(&credential.name)),
+            )
             .await?)
     }
 
@@ -212,4 +216,23 @@ pub(crate) async fn complete_named(
 
 fn sandbox_base(app: &OAuthApp) -> OAuthResult<Option<url::Url>> {
     crate::connect::sandbox_base(app)
+}
+
+/// Whether `user` may use the principal of named credential `id`: a grant on it, or
+/// `manage_integration_connections`.
+pub(crate) async fn may_use_principal(
+    store: &dyn jiraflow_store::Store,
+    user: &User,
+    id: NamedCredentialId,
+) -> OAuthResult<bool> {
+    Ok(user.has(Permission::ManageIntegrationConnections)
+        || store.has_principal_grant(id, user.id).await?)
+}
+
+/// The status message and Test Connection problem for a connection whose user lacks the grant.
+pub(crate) fn missing_grant_message(credential_name: &str) -> String {
+    format!(
+        "no grant on the principal of named credential {credential_name:?}: the connection stays \
+         inactive until an administrator grants it (jiraflow credential grant)"
+    )
 }

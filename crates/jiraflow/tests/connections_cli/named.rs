@@ -37,7 +37,8 @@ fn named_credentials_need_a_grant_show_read_only_and_survive_their_connections_a
     );
     assert!(created.status.success(), "{}", text(&created));
 
-    let refused = jf(
+    // Without a grant the connection is made but stays inactive, and Test Connection says why.
+    let waiting = ok(
         &data.0,
         &[
             "connection",
@@ -49,6 +50,12 @@ fn named_credentials_need_a_grant_show_read_only_and_survive_their_connections_a
             "--named-credential",
             "shared",
         ],
+        &mut seen,
+    );
+    assert!(waiting.contains("inactive"), "{waiting}");
+    let refused = jf(
+        &data.0,
+        &["connection", "test", "mine", "--as", "bob"],
         &mut seen,
     );
     assert!(!refused.status.success());
@@ -59,20 +66,18 @@ fn named_credentials_need_a_grant_show_read_only_and_survive_their_connections_a
         &["credential", "grant", "shared", "bob", "--as", "ada"],
         &mut seen,
     );
-    let made = ok(
+    ok(
         &data.0,
-        &[
-            "connection",
-            "create",
-            "--as",
-            "bob",
-            "--name",
-            "mine",
-            "--named-credential",
-            "shared",
-        ],
+        &["connection", "test", "mine", "--as", "bob"],
         &mut seen,
     );
+    let made = ok(
+        &data.0,
+        &["connection", "show", "mine", "--as", "bob"],
+        &mut seen,
+    );
+    assert!(made.contains("active"), "{made}");
+    assert!(!made.contains("inactive"), "{made}");
     assert!(made.contains("read-only"), "{made}");
     assert!(made.contains(&sim.field("cloud_id")), "{made}");
     let reconnect = jf(

@@ -1,11 +1,13 @@
 //! Named credentials: an administrator's consent creates the credential and its principal; users
-//! with a grant build connections on it that share the principal's token family.
+//! with a grant build connections on it that share the principal's token family; without a grant
+//! a connection stays inactive and Test Connection names the missing grant.
 
 use std::time::Duration;
 
-use jiraflow_oauth::{Completed, NamedCredentialDraft, OAuthError};
+use jiraflow_oauth::{Completed, ConnectionChecker, NamedCredentialDraft, OAuthError};
 use jiraflow_store::{
-    ConnectionKind, ConnectionStore, NamedCredentialStore, NewUser, TokenStore, UserStore,
+    ConnectionKind, ConnectionStatus, ConnectionStore, NamedCredentialStore, NewUser, TokenStore,
+    UserStore,
 };
 
 use crate::support::{Env, REDIRECT};
@@ -45,11 +47,40 @@ async fn a_granted_user_connects_through_a_named_credential_sharing_its_principa
         })
         .await
         .unwrap();
-    let err = flow
-        .connect_named_credential(&bob, "bob-acme", "", credential.id)
+    // Without a grant the connection exists but stays inactive, and Test Connection names why.
+    let waiting = flow
+        .connect_named_credential(&bob, "bob-acme", "via the credential", credential.id)
         .await
-        .unwrap_err();
-    assert!(matches!(err, OAuthError::Forbidden(_)), "{err}");
+        .unwrap();
+    assert_eq!(waiting.status, ConnectionStatus::Inactive);
+    assert!(
+        waiting
+            .status_message
+            .as_deref()
+            .is_some_and(|m| m.contains("no grant")),
+        "{:?}",
+        waiting.status_message
+    );
+    let checker = ConnectionChecker::new(
+        env.dyn_store(),
+        env.manager(Duration::from_secs(60)),
+        env.client.clone(),
+    );
+    let report = checker.check(waiting.id).await.unwrap();
+    assert!(!report.ok());
+    assert!(
+        report.problems[0].contains("no grant"),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(report.myself_status, None);
+    assert!(
+        env.manager(Duration::from_secs(60))
+            .access_token(waiting.id)
+            .await
+            .is_err(),
+        "an inactive connection hands out no token"
+    );
     let err = flow
         .begin_named_credential(
             &bob,
@@ -68,10 +99,12 @@ async fn a_granted_user_connects_through_a_named_credential_sharing_its_principa
         .grant_principal(credential.id, bob.id)
         .await
         .unwrap();
-    let c = flow
-        .connect_named_credential(&bob, "bob-acme", "via the credential", credential.id)
-        .await
-        .unwrap();
+    // Once granted, Test Connection passes and activates the connection.
+    let report = checker.check(waiting.id).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let c = env.store.get_connection(waiting.id).await.unwrap().unwrap();
+    assert_eq!(c.status, ConnectionStatus::Active);
+    assert_eq!(c.status_message, None);
     assert_eq!(c.kind, ConnectionKind::NamedCredential);
     assert_eq!(c.token_family_id, credential.principal_family_id);
     assert_eq!(c.cloud_id, env.sim.info.cloud_id);
