@@ -1,5 +1,5 @@
 //! `jiraflow connection`: create (authorization code flow, or on a named credential), list,
-//! show, test, reconnect and delete connections.
+//! show, test, update (name, description), reconnect and delete connections.
 //!
 //! Permissions (enforced here until an API layer exists): creating a standard connection needs
 //! `manage_integration_connections`; a connection on a named credential is usable only with a
@@ -15,7 +15,7 @@ use jiraflow_oauth::{
     Completed, ConnectDraft, ConnectFlow, ConnectionChecker, OAuthClient, OAuthError,
     StartedAuthorization, TokenManager, TokenManagerConfig,
 };
-use jiraflow_store::{Connection, ConnectionKind, Permission, User};
+use jiraflow_store::{Connection, ConnectionKind, ConnectionUpdate, Permission, User};
 use serde::Serialize;
 
 use crate::callback::{self, CallbackListener, DEFAULT_REDIRECT_URI};
@@ -47,6 +47,9 @@ enum ConnectionCommand {
         /// Connection name.
         name: String,
     },
+    /// Rename or re-describe a connection (the only details editable on a named credential's
+    /// connection; its URL and credentials belong to the credential).
+    Update(UpdateArgs),
     /// Rerun consent for the same connection and replace its token family.
     Reconnect(ReconnectArgs),
     /// Delete a connection (refused while flows use it).
@@ -93,6 +96,18 @@ struct CreateArgs {
     site: Option<String>,
     #[command(flatten)]
     consent: ConsentArgs,
+}
+
+#[derive(Debug, Args)]
+struct UpdateArgs {
+    /// Connection name.
+    name: String,
+    /// New unique name.
+    #[arg(long)]
+    new_name: Option<String>,
+    /// New description.
+    #[arg(long)]
+    description: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +202,24 @@ async fn dispatch(ctx: &Context, command: ConnectionCommand) -> anyhow::Result<(
         ConnectionCommand::Test { name } => {
             let connection = find(ctx, &user, &name).await?;
             test(ctx, &connection).await
+        }
+        ConnectionCommand::Update(args) => {
+            if args.new_name.is_none() && args.description.is_none() {
+                bail!("nothing to update: give --new-name and/or --description");
+            }
+            let connection = find(ctx, &user, &args.name).await?;
+            let updated = ctx
+                .store
+                .update_connection(
+                    connection.id,
+                    ConnectionUpdate {
+                        name: args.new_name,
+                        description: args.description,
+                    },
+                )
+                .await
+                .with_context(|| format!("cannot update connection {:?}", connection.name))?;
+            print_connection(ctx, updated).await
         }
         ConnectionCommand::Reconnect(args) => {
             let connection = find(ctx, &user, &args.name).await?;

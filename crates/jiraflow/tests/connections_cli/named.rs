@@ -80,6 +80,35 @@ fn named_credentials_need_a_grant_show_read_only_and_survive_their_connections_a
     assert!(!made.contains("inactive"), "{made}");
     assert!(made.contains("read-only"), "{made}");
     assert!(made.contains(&sim.field("cloud_id")), "{made}");
+    // Name and description stay editable on a named credential's connection.
+    let described = ok(
+        &data.0,
+        &[
+            "connection",
+            "update",
+            "mine",
+            "--description",
+            "through the shared principal",
+            "--as",
+            "bob",
+        ],
+        &mut seen,
+    );
+    assert!(
+        described.contains("through the shared principal"),
+        "{described}"
+    );
+    let nothing = jf(
+        &data.0,
+        &["connection", "update", "mine", "--as", "bob"],
+        &mut seen,
+    );
+    assert!(!nothing.status.success());
+    assert!(
+        text(&nothing).contains("nothing to update"),
+        "{}",
+        text(&nothing)
+    );
     let reconnect = jf(
         &data.0,
         &["connection", "reconnect", "mine", "--as", "bob"],
