@@ -6,6 +6,7 @@ mod callback;
 mod connection_cmd;
 mod credential_cmd;
 mod data_dir;
+mod flow_cmd;
 mod jql_cmd;
 mod output;
 mod sim_cmd;
@@ -44,6 +45,8 @@ enum Command {
     Apikey(user_cmd::ApiKeyArgs),
     /// Store maintenance (master key rotation).
     Store(store_cmd::StoreArgs),
+    /// Check flow files and print their JSON Schema.
+    Flow(flow_cmd::FlowArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,6 +65,7 @@ fn main() -> anyhow::Result<()> {
             Command::User(args) => user_cmd::run(args).await,
             Command::Apikey(args) => user_cmd::run_apikey(args).await,
             Command::Store(args) => store_cmd::run(args).await,
+            Command::Flow(args) => flow_cmd::run(args).await,
         }
     })
 }

@@ -1,0 +1,5 @@
+//! Integration tests of the flow engine.
+
+mod mapping;
+
+mod flow;
