@@ -2,5 +2,6 @@
 //! mapping from trigger and step outputs to action inputs, and (in later parts) triggers, the
 //! executor and the actions.
 
+pub mod actions;
 pub mod flow;
 pub mod mapping;

@@ -1,0 +1,184 @@
+//! The actions a flow step can call, one module per family, dispatched by the explicit
+//! [`Action`](crate::flow::Action) enum (no registry).
+//!
+//! Every action has a typed input (`#[serde(deny_unknown_fields)]`: the step's rendered `input`
+//! is decoded into it, and a bad field is reported with its path), a typed output (serialised
+//! into the step's output that later steps map from), and a `run` function that talks to Jira only
+//! through [`jiraflow_jira::JiraClient`]. Outcomes say whether the world changed: adding a
+//! watcher who already watches, or a member already in the group, succeeds as
+//! [`Outcome::Unchanged`].
+
+use jiraflow_jira::JiraClient;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::flow::Action;
+
+/// What an action run needs besides its input.
+#[derive(Clone, Copy)]
+pub struct ActionContext<'a> {
+    /// The Jira client of the step's connection.
+    pub jira: &'a JiraClient,
+    /// The step id (for error messages).
+    pub step_id: &'a str,
+}
+
+impl std::fmt::Debug for ActionContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActionContext")
+            .field("step_id", &self.step_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether an action changed anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Something was created, changed or deleted.
+    Changed,
+    /// The world already was as asked (idempotent success), or the action only reads.
+    Unchanged,
+}
+
+/// The result of a successful action: its outcome and its typed output as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionOutput {
+    /// Changed or unchanged.
+    pub outcome: Outcome,
+    /// The action's output (what `steps.<id>.output` holds).
+    pub output: Value,
+}
+
+/// Why an action failed. The message names the action, the step, the input path where one
+/// applies, and Jira's own messages.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The rendered input does not fit the action's input type.
+    #[error("step {step:?} ({action}): input {path}: {message}")]
+    Input {
+        /// Step id.
+        step: String,
+        /// Action name.
+        action: &'static str,
+        /// Path inside the input (`input.fields.summary`).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Jira (or the client before sending) refused the request.
+    #[error("step {step:?} ({action}): {source}")]
+    Jira {
+        /// Step id.
+        step: String,
+        /// Action name.
+        action: &'static str,
+        /// The client's error.
+        #[source]
+        source: jiraflow_jira::Error,
+    },
+    /// A lookup found no match or several (user by e-mail, group by name, ...).
+    #[error("step {step:?} ({action}): {message}")]
+    Resolve {
+        /// Step id.
+        step: String,
+        /// Action name.
+        action: &'static str,
+        /// What could not be resolved.
+        message: String,
+    },
+    /// The action is declared in the flow format but not implemented by this engine yet.
+    #[error("step {step:?}: the action {action} is not available yet")]
+    Unavailable {
+        /// Step id.
+        step: String,
+        /// Action name.
+        action: &'static str,
+    },
+}
+
+impl ActionError {
+    /// Whether retrying the step may succeed (rate limits, transient Jira failures).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Jira { source, .. } => source.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// An error for `source` from Jira in `action` of `ctx`'s step.
+    pub fn jira(ctx: &ActionContext<'_>, action: Action, source: jiraflow_jira::Error) -> Self {
+        Self::Jira {
+            step: ctx.step_id.to_owned(),
+            action: action.name(),
+            source,
+        }
+    }
+
+    /// An input error at `path` (relative to the step's `input`).
+    pub fn input(
+        ctx: &ActionContext<'_>,
+        action: Action,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Input {
+            step: ctx.step_id.to_owned(),
+            action: action.name(),
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A resolution error (no or several matches).
+    pub fn resolve(ctx: &ActionContext<'_>, action: Action, message: impl Into<String>) -> Self {
+        Self::Resolve {
+            step: ctx.step_id.to_owned(),
+            action: action.name(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Decodes a step's rendered input into the action's input type, naming the failing path.
+pub fn decode_input<T: DeserializeOwned>(
+    ctx: &ActionContext<'_>,
+    action: Action,
+    input: Value,
+) -> Result<T, ActionError> {
+    serde_path_to_error::deserialize(input).map_err(|err| {
+        let path = err.path().to_string();
+        let path = if path == "." {
+            "input".to_owned()
+        } else {
+            format!("input.{path}")
+        };
+        ActionError::input(ctx, action, path, err.inner().to_string())
+    })
+}
+
+/// Wraps a typed output.
+pub fn output<T: Serialize>(outcome: Outcome, value: &T) -> ActionOutput {
+    ActionOutput {
+        outcome,
+        output: serde_json::to_value(value).unwrap_or(Value::Null),
+    }
+}
+
+/// Runs `action` with its rendered `input`.
+///
+/// # Errors
+/// [`ActionError`] naming the action, the step, the input path and Jira's messages.
+pub async fn run(
+    action: Action,
+    ctx: ActionContext<'_>,
+    input: Value,
+) -> Result<ActionOutput, ActionError> {
+    match action {
+        _ => Err(ActionError::Unavailable {
+            step: ctx.step_id.to_owned(),
+            action: action.name(),
+        }),
+    }
+}
