@@ -74,9 +74,9 @@ pub enum ActionError {
         step: String,
         /// Action name.
         action: &'static str,
-        /// The client's error.
+        /// The client's error (boxed: it carries Jira's whole answer).
         #[source]
-        source: jiraflow_jira::Error,
+        source: Box<jiraflow_jira::Error>,
     },
     /// A lookup found no match or several (user by e-mail, group by name, ...).
     #[error("step {step:?} ({action}): {message}")]
@@ -112,7 +112,7 @@ impl ActionError {
         Self::Jira {
             step: ctx.step_id.to_owned(),
             action: action.name(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -175,10 +175,14 @@ pub async fn run(
     ctx: ActionContext<'_>,
     input: Value,
 ) -> Result<ActionOutput, ActionError> {
+    #[allow(clippy::match_single_binding)]
     match action {
-        _ => Err(ActionError::Unavailable {
-            step: ctx.step_id.to_owned(),
-            action: action.name(),
-        }),
+        _ => {
+            drop(input);
+            Err(ActionError::Unavailable {
+                step: ctx.step_id.to_owned(),
+                action: action.name(),
+            })
+        }
     }
 }
