@@ -15,6 +15,14 @@ use serde_json::Value;
 
 use crate::flow::Action;
 
+pub mod attachments;
+pub mod comments;
+pub mod groups;
+pub mod issues;
+pub mod links;
+pub mod projects;
+pub mod watchers;
+
 /// What an action run needs besides its input.
 #[derive(Clone, Copy)]
 pub struct ActionContext<'a> {
@@ -88,6 +96,19 @@ pub enum ActionError {
         /// What could not be resolved.
         message: String,
     },
+    /// Jira refused for lack of a permission or an OAuth scope; `needed` names what is missing.
+    #[error("step {step:?} ({action}): {source} (this needs {needed})")]
+    Denied {
+        /// Step id.
+        step: String,
+        /// Action name.
+        action: &'static str,
+        /// The missing permission or scope (`site administrator`, `scope manage:jira-project`).
+        needed: String,
+        /// The client's error, with Jira's own message.
+        #[source]
+        source: Box<jiraflow_jira::Error>,
+    },
     /// The action is declared in the flow format but not implemented by this engine yet.
     #[error("step {step:?}: the action {action} is not available yet")]
     Unavailable {
@@ -128,6 +149,21 @@ impl ActionError {
             action: action.name(),
             path: path.into(),
             message: message.into(),
+        }
+    }
+
+    /// A refusal for lack of `needed` (a permission or an OAuth scope).
+    pub fn denied(
+        ctx: &ActionContext<'_>,
+        action: Action,
+        needed: impl Into<String>,
+        source: jiraflow_jira::Error,
+    ) -> Self {
+        Self::Denied {
+            step: ctx.step_id.to_owned(),
+            action: action.name(),
+            needed: needed.into(),
+            source: Box::new(source),
         }
     }
 
@@ -177,6 +213,24 @@ pub async fn run(
 ) -> Result<ActionOutput, ActionError> {
     #[allow(clippy::match_single_binding)]
     match action {
+        Action::CreateGroup => groups::create_group(ctx, input).await,
+        Action::RemoveGroup => groups::remove_group(ctx, input).await,
+        Action::AddUserToGroup => groups::add_user_to_group(ctx, input).await,
+        Action::RemoveUserFromGroup => groups::remove_user_from_group(ctx, input).await,
+        Action::CreateProject => projects::create_project(ctx, input).await,
+        Action::UpdateProject => projects::update_project(ctx, input).await,
+        Action::CreateIssue => issues::create_issue(ctx, input).await,
+        Action::UpdateIssue => issues::update_issue(ctx, input).await,
+        Action::GetIssues => issues::get_issues(ctx, input).await,
+        Action::TestConnection => issues::test_connection(ctx, input).await,
+        Action::CreateComment => comments::create_comment(ctx, input).await,
+        Action::UpdateComment => comments::update_comment(ctx, input).await,
+        Action::GetComments => comments::get_comments(ctx, input).await,
+        Action::AddWatcher => watchers::add_watcher(ctx, input).await,
+        Action::DeleteWatcher => watchers::delete_watcher(ctx, input).await,
+        Action::CreateIssueLink => links::create_issue_link(ctx, input).await,
+        Action::AddAttachment => attachments::add_attachment(ctx, input).await,
+        Action::GetAttachmentContent => attachments::get_attachment_content(ctx, input).await,
         _ => {
             drop(input);
             Err(ActionError::Unavailable {

@@ -3,3 +3,10 @@
 mod mapping;
 
 mod flow;
+
+mod actions_groups;
+mod actions_projects;
+
+mod actions_issues;
+
+mod actions_comments;
