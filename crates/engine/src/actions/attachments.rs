@@ -9,7 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::comments::{BROWSE, READ_SCOPE, WRITE_SCOPE, jira_error};
+use super::comments::{BROWSE, READ_SCOPE, WRITE_SCOPE};
+use super::jira_error;
 use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output};
 
 const CREATE_ATTACHMENTS: &str = "the Create Attachments permission on the issue's project";

@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output};
+use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, jira_error, output};
 use crate::flow::Action;
 
 /// The OAuth scope of reads.
@@ -23,24 +23,6 @@ pub(crate) const BROWSE: &str = "the Browse Projects permission on the issue's p
 const ADD_COMMENTS: &str = "the Add Comments permission on the issue's project";
 const EDIT_COMMENTS: &str =
     "the Edit All Comments permission (or Edit Own Comments, for the caller's own comments)";
-
-/// Maps a client error: a refusal for lack of an OAuth scope names `scope`, a refusal for lack
-/// of a permission names `permission`, anything else keeps Jira's answer as it is.
-pub(crate) fn jira_error(
-    ctx: &ActionContext<'_>,
-    action: Action,
-    permission: &str,
-    scope: &str,
-    err: jiraflow_jira::Error,
-) -> ActionError {
-    if err.is_scope_error() {
-        ActionError::denied(ctx, action, format!("the OAuth scope {scope}"), err)
-    } else if err.is_permission_denied() {
-        ActionError::denied(ctx, action, permission, err)
-    } else {
-        ActionError::jira(ctx, action, err)
-    }
-}
 
 /// Most comments `get_comments` returns when no `limit` is given.
 pub const DEFAULT_COMMENT_LIMIT: u64 = 100;

@@ -4,13 +4,15 @@
 //! "contact your site administrator". Membership changes are idempotent: adding a member or
 //! removing a non-member succeeds as [`Outcome::Unchanged`].
 
-use jiraflow_jira::ids::{AccountId, GroupId};
+use jiraflow_jira::ids::GroupId;
+
+use super::people::UserInput;
 use jiraflow_jira::ops::groups::{GroupRef, Membership};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output};
+use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, jira_error, output};
 use crate::flow::Action;
 
 /// What changing groups needs, named in refusals.
@@ -32,87 +34,6 @@ impl GroupInput {
             Self::Id(id) => GroupRef::Id(GroupId::from(id.as_str())),
             Self::Name(name) => GroupRef::Name(name.clone()),
         }
-    }
-}
-
-/// A user, by account id or by e-mail address (resolved by a user search).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum UserInput {
-    /// The Atlassian account id.
-    AccountId(String),
-    /// An e-mail address; exactly one Jira user must match it.
-    Email(String),
-}
-
-/// Resolves `user` to an account id; e-mail addresses are looked up with a user search.
-///
-/// # Errors
-/// [`ActionError::Resolve`] when no user or several users match the address (listing them).
-pub(crate) async fn resolve_user(
-    ctx: &ActionContext<'_>,
-    action: Action,
-    user: &UserInput,
-) -> Result<AccountId, ActionError> {
-    let email = match user {
-        UserInput::AccountId(id) => return Ok(AccountId::from(id.as_str())),
-        UserInput::Email(email) => email,
-    };
-    match ctx.jira.users().account_id_by_email(email).await {
-        Ok(id) => Ok(id),
-        Err(jiraflow_jira::Error::NoUniqueMatch { matches: 0, .. }) => Err(ActionError::resolve(
-            ctx,
-            action,
-            format!("no Jira user has the e-mail address {email:?}"),
-        )),
-        Err(jiraflow_jira::Error::NoUniqueMatch { .. }) => {
-            // List the candidates so the flow author can pick an account id instead.
-            let found = ctx
-                .jira
-                .users()
-                .search(email.as_str())
-                .max_results(50)
-                .send()
-                .await
-                .map_err(|err| ActionError::jira(ctx, action, err))?;
-            let names: Vec<String> = found
-                .iter()
-                .map(|u| {
-                    format!(
-                        "{} ({})",
-                        u.display_name.as_deref().unwrap_or("?"),
-                        u.account_id
-                    )
-                })
-                .collect();
-            Err(ActionError::resolve(
-                ctx,
-                action,
-                format!(
-                    "several Jira users match the e-mail address {email:?}: {}; give an account_id",
-                    names.join(", ")
-                ),
-            ))
-        }
-        Err(err) => Err(ActionError::jira(ctx, action, err)),
-    }
-}
-
-/// Maps a client error, naming `needed` when Jira refused for lack of a permission, and the
-/// scope when the token lacks it.
-pub(crate) fn jira_error(
-    ctx: &ActionContext<'_>,
-    action: Action,
-    needed: &str,
-    scope: &str,
-    err: jiraflow_jira::Error,
-) -> ActionError {
-    if err.is_scope_error() {
-        ActionError::denied(ctx, action, format!("the OAuth scope {scope}"), err)
-    } else if err.is_permission_denied() {
-        ActionError::denied(ctx, action, needed, err)
-    } else {
-        ActionError::jira(ctx, action, err)
     }
 }
 
@@ -239,7 +160,7 @@ pub async fn add_user_to_group(
 ) -> Result<ActionOutput, ActionError> {
     let action = Action::AddUserToGroup;
     let input: MembershipInput = decode_input(&ctx, action, input)?;
-    let account = resolve_user(&ctx, action, &input.user).await?;
+    let account = input.user.resolve(&ctx, action).await?;
     let outcome = match ctx
         .jira
         .groups()
@@ -270,7 +191,7 @@ pub async fn remove_user_from_group(
 ) -> Result<ActionOutput, ActionError> {
     let action = Action::RemoveUserFromGroup;
     let input: MembershipInput = decode_input(&ctx, action, input)?;
-    let account = resolve_user(&ctx, action, &input.user).await?;
+    let account = input.user.resolve(&ctx, action).await?;
     let outcome = match ctx
         .jira
         .groups()

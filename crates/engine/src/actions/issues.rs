@@ -15,10 +15,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+pub use super::people::{TaggedUser, UserInput};
 use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output};
 use crate::flow::Action;
 use support::{READ, USER, WRITE, client_error, coerce_fields, insert_unique, jira_error};
-pub use support::{TaggedUser, UserRef};
 
 /// Most issues one `get_issues` call returns.
 pub const MAX_ISSUES: usize = 10_000;
@@ -50,7 +50,7 @@ pub struct CreateIssueInput {
     /// The assignee: an account id or an e-mail address (a plain string, or `{account_id}` /
     /// `{email}`).
     #[serde(default)]
-    pub assignee: Option<UserRef>,
+    pub assignee: Option<UserInput>,
 }
 
 /// Output of `create_issue`.
@@ -86,7 +86,7 @@ pub struct UpdateIssueInput {
     /// A new assignee: an account id or an e-mail address (a plain string, or `{account_id}` /
     /// `{email}`).
     #[serde(default)]
-    pub assignee: Option<UserRef>,
+    pub assignee: Option<UserInput>,
     /// The status the issue should end in (`Done`): reached through the transition leading there,
     /// nothing is done when the issue already has it.
     #[serde(default)]

@@ -10,7 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::comments::{BROWSE, READ_SCOPE, WRITE_SCOPE, jira_error, rich_text};
+use super::comments::{BROWSE, READ_SCOPE, WRITE_SCOPE, rich_text};
+use super::jira_error;
 use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output};
 
 const LINK_ISSUES: &str =

@@ -20,6 +20,7 @@ pub mod comments;
 pub mod groups;
 pub mod issues;
 pub mod links;
+pub mod people;
 pub mod projects;
 pub mod watchers;
 
@@ -174,6 +175,25 @@ impl ActionError {
             action: action.name(),
             message: message.into(),
         }
+    }
+}
+
+/// Maps a client error: a refusal for lack of an OAuth scope names `scope`, a refusal for lack of
+/// a permission names `permission` (Jira's own messages do not say what is missing), anything else
+/// keeps Jira's answer as it is.
+pub(crate) fn jira_error(
+    ctx: &ActionContext<'_>,
+    action: Action,
+    permission: &str,
+    scope: &str,
+    err: jiraflow_jira::Error,
+) -> ActionError {
+    if err.is_scope_error() {
+        ActionError::denied(ctx, action, format!("the OAuth scope {scope}"), err)
+    } else if err.is_permission_denied() {
+        ActionError::denied(ctx, action, permission, err)
+    } else {
+        ActionError::jira(ctx, action, err)
     }
 }
 

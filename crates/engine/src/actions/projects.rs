@@ -10,7 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::groups::{UserInput, jira_error, resolve_user};
+use super::jira_error;
+use super::people::UserInput;
 use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output};
 use crate::flow::Action;
 
@@ -117,7 +118,7 @@ pub async fn create_project(
 ) -> Result<ActionOutput, ActionError> {
     let action = Action::CreateProject;
     let input: CreateProjectInput = decode_input(&ctx, action, input)?;
-    let lead = resolve_user(&ctx, action, &input.lead).await?;
+    let lead = input.lead.resolve(&ctx, action).await?;
     let mut details = CreateProject::new(input.key.as_str(), input.name, lead);
     details.project_type_key = input.project_type.map(Into::into);
     details.project_template_key = input.template;
@@ -199,7 +200,7 @@ pub async fn update_project(
     let input: UpdateProjectInput = decode_input(&ctx, action, input)?;
     let denied = |err| jira_error(&ctx, action, UPDATE_NEEDS, "manage:jira-project", err);
     let lead = match &input.lead {
-        Some(user) => Some(resolve_user(&ctx, action, user).await?),
+        Some(user) => Some(user.resolve(&ctx, action).await?),
         None => None,
     };
     let project_ref = ProjectRef::from(input.project.as_str());

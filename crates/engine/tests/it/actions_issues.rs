@@ -162,8 +162,8 @@ async fn create_issue_without_the_write_scope_keeps_jiras_message() -> Result<()
     )
     .await
     .err();
-    let Some(ActionError::Jira { source, .. }) = &err else {
-        anyhow::bail!("expected a Jira error, got {err:?}");
+    let Some(ActionError::Denied { source, .. }) = &err else {
+        anyhow::bail!("expected a refusal naming the scope, got {err:?}");
     };
     assert!(source.is_scope_error(), "{source}");
     let text = err.map(|e| e.to_string()).unwrap_or_default();
@@ -355,8 +355,8 @@ async fn test_connection_names_the_account_and_the_site() -> Result<()> {
         .await
         .err();
     assert!(
-        matches!(&err, Some(ActionError::Jira { source, .. })
-            if source.is_scope_error() && source.to_string().contains("read:jira-user")),
+        matches!(&err, Some(ActionError::Denied { source, needed, .. })
+            if source.is_scope_error() && needed.contains("read:jira-user")),
         "{err:?}"
     );
     Ok(())

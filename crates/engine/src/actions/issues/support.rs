@@ -1,10 +1,8 @@
 //! What the issue actions share: field coercion through the catalogue, resolving people by
 //! e-mail address, and mapping client errors to action errors (with the missing OAuth scope named).
 
+use super::super::people::UserInput;
 use jiraflow_jira::fields::{FieldCatalog, FieldError};
-use jiraflow_jira::ids::AccountId;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::actions::{ActionContext, ActionError};
@@ -16,48 +14,6 @@ pub(super) const WRITE: &str = "write:jira-work";
 pub(super) const READ: &str = "read:jira-work";
 /// The OAuth scope of reading users (`/myself`, the user search).
 pub(super) const USER: &str = "read:jira-user";
-
-/// A person: a plain string (an account id, or an e-mail address when it contains `@`), or
-/// `{account_id: ..}` / `{email: ..}` as the other actions take them.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum UserRef {
-    /// An account id, or an e-mail address when it contains `@`.
-    Text(String),
-    /// `{account_id}` or `{email}`.
-    Tagged(TaggedUser),
-}
-
-/// `{account_id: ..}` or `{email: ..}`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum TaggedUser {
-    /// The Atlassian account id.
-    AccountId(String),
-    /// An e-mail address; exactly one Jira user must match it.
-    Email(String),
-}
-
-impl UserRef {
-    /// The account id given, or the one user with the given e-mail address.
-    ///
-    /// # Errors
-    /// As [`resolve_user`].
-    pub(super) async fn resolve(
-        &self,
-        ctx: &ActionContext<'_>,
-        action: Action,
-    ) -> Result<AccountId, ActionError> {
-        match self {
-            Self::Text(text) => resolve_user(ctx, action, text).await,
-            Self::Tagged(TaggedUser::AccountId(id)) => Ok(AccountId::new(id.trim())),
-            Self::Tagged(TaggedUser::Email(email)) if !email.contains('@') => Err(
-                ActionError::resolve(ctx, action, format!("{email:?} is not an e-mail address")),
-            ),
-            Self::Tagged(TaggedUser::Email(email)) => resolve_user(ctx, action, email).await,
-        }
-    }
-}
 
 /// Coerces `fields` (name or id → plain value) through the site's field catalogue, resolving
 /// e-mail addresses in user fields to account ids. A field resolving to one of `reserved` (set by
@@ -84,7 +40,9 @@ pub(super) async fn coerce_fields(
             Err(error) if error.needs_user_lookup() => {
                 let mut value = value;
                 for email in error.user_lookups() {
-                    let account = resolve_user(ctx, action, email).await?;
+                    let account = UserInput::Text(email.to_string())
+                        .resolve(ctx, action)
+                        .await?;
                     replace_email(&mut value, email, account.as_str());
                 }
                 catalog.coerce(&name, value).map_err(bad)?
@@ -172,73 +130,6 @@ fn replace_email(value: &mut Value, email: &str, account: &str) {
     }
 }
 
-/// An account id as given, or the one user whose e-mail address is `user`.
-///
-/// # Errors
-/// A resolve error when nobody matches, or when several do (listing them).
-pub(super) async fn resolve_user(
-    ctx: &ActionContext<'_>,
-    action: Action,
-    user: &str,
-) -> Result<AccountId, ActionError> {
-    let user = user.trim();
-    if !user.contains('@') {
-        return Ok(AccountId::new(user));
-    }
-    let found = ctx
-        .jira
-        .users()
-        .search(user)
-        .max_results(50)
-        .send()
-        .await
-        .map_err(|e| jira_error(ctx, action, USER, e))?;
-    let exact: Vec<_> = found
-        .iter()
-        .filter(|u| {
-            u.email_address
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(user))
-        })
-        .collect();
-    // Privacy settings may hide every address; Jira still matches hidden ones server-side, so a
-    // search answering exactly one user with a hidden address is that user.
-    let candidates = if exact.is_empty() && found.len() == 1 && found[0].email_address.is_none() {
-        found.iter().collect()
-    } else {
-        exact
-    };
-    match candidates.as_slice() {
-        [one] => Ok(one.account_id.clone()),
-        [] => Err(ActionError::resolve(
-            ctx,
-            action,
-            format!("no Jira user has the e-mail address {user:?}"),
-        )),
-        many => {
-            let listed: Vec<String> = many
-                .iter()
-                .map(|u| {
-                    format!(
-                        "{} ({})",
-                        u.display_name.as_deref().unwrap_or("?"),
-                        u.account_id
-                    )
-                })
-                .collect();
-            Err(ActionError::resolve(
-                ctx,
-                action,
-                format!(
-                    "{} Jira users match the e-mail address {user:?}: {}; use an account id",
-                    many.len(),
-                    listed.join(", ")
-                ),
-            ))
-        }
-    }
-}
-
 /// Maps a client error: what the client refused before sending is an input error at `path`,
 /// everything else is Jira's answer.
 pub(super) fn client_error(
@@ -259,23 +150,20 @@ pub(super) fn client_error(
     }
 }
 
-/// Jira's refusal as an action error. Jira's scope errors do not say which scope is missing
-/// ("Unauthorized; scope does not match"), so the scope the call needs is added to its messages.
+/// Jira's refusal as an action error, naming the missing scope or the permission that goes with
+/// it (the issue actions' calls each need one scope).
 pub(super) fn jira_error(
     ctx: &ActionContext<'_>,
     action: Action,
     scope: &str,
-    mut error: jiraflow_jira::Error,
+    error: jiraflow_jira::Error,
 ) -> ActionError {
-    if error.is_scope_error()
-        && let jiraflow_jira::Error::Api(api) = &mut error
-    {
-        api.messages.push(format!(
-            "{action} needs the OAuth scope {scope}; reconnect granting it",
-            action = action.name()
-        ));
-    }
-    ActionError::jira(ctx, action, error)
+    let permission = match scope {
+        WRITE => "the Create Issues or Edit Issues permission on the issue's project",
+        USER => "the Browse users and groups global permission",
+        _ => "the Browse Projects permission on the issue's project",
+    };
+    super::super::jira_error(ctx, action, permission, scope, error)
 }
 
 #[cfg(test)]
