@@ -25,6 +25,7 @@ use crate::state::SimState;
 use crate::world::{Project, Site, World};
 
 pub(crate) mod rules;
+mod search;
 
 use crate::rest::access::{Viewer, site_of};
 use rules::{Draft, TEMPLATE_EXCLUSIVE_SCHEMES};
@@ -464,7 +465,7 @@ async fn search(
     caller.require_scope("read:jira-work")?;
     let params = Params::parse(query.as_deref());
     let page = Page::from_params(&params, 50, 100)?;
-    let order = rules::SearchOrder::parse(params.get("orderBy"))?;
+    let order = search::SearchOrder::parse(params.get("orderBy"))?;
     let action = params.get("action").unwrap_or("view");
     if !matches!(action, "view" | "browse" | "edit" | "create") {
         return Err(ApiError::bad_request(format!(
@@ -474,7 +475,7 @@ async fn search(
     let world = state.world.read();
     let site = site_of(&world, &caller)?;
     let viewer = Viewer::from(&caller);
-    let filter = rules::SearchFilter::from_params(&params)?;
+    let filter = search::SearchFilter::from_params(&params)?;
     let mut found: Vec<&Project> = site
         .jira
         .projects
