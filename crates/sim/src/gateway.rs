@@ -43,6 +43,23 @@ impl Caller {
         }
     }
 
+    /// The event of a change this caller made to `issue` (the issue after the change, before it
+    /// for deletions), at `at` on the simulated clock.
+    pub fn event(
+        &self,
+        issue: crate::world::Issue,
+        kind: crate::events::IssueEventKind,
+        at: crate::clock::EpochMs,
+    ) -> crate::events::IssueEvent {
+        crate::events::IssueEvent {
+            cloud_id: self.cloud_id.clone(),
+            issue,
+            kind,
+            actor: self.account_id.clone(),
+            at,
+        }
+    }
+
     /// Fails with 403 unless the caller holds "Administer Jira".
     pub fn require_jira_admin(&self) -> ApiResult<()> {
         if self.role.administers_jira() {

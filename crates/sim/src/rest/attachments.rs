@@ -18,7 +18,7 @@ use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::events::{IssueEvent, IssueEventKind};
+use crate::events::IssueEventKind;
 use crate::gateway::Caller;
 use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::rest::params::Params;
@@ -154,13 +154,7 @@ async fn remove(
     let snapshot = issue.clone();
     state.publish(
         world,
-        IssueEvent {
-            cloud_id: caller.cloud_id.clone(),
-            issue: snapshot,
-            kind: IssueEventKind::Updated { changelog },
-            actor: caller.account_id.clone(),
-            at: now,
-        },
+        caller.event(snapshot, IssueEventKind::Updated { changelog }, now),
     );
     Ok(StatusCode::NO_CONTENT)
 }
@@ -388,13 +382,7 @@ fn store(
     let snapshot = issue.clone();
     state.publish(
         world,
-        IssueEvent {
-            cloud_id: caller.cloud_id.clone(),
-            issue: snapshot,
-            kind: IssueEventKind::Updated { changelog },
-            actor: caller.account_id.clone(),
-            at: now,
-        },
+        caller.event(snapshot, IssueEventKind::Updated { changelog }, now),
     );
     let site = issue_site_of(world, caller)?;
     let body: Vec<Value> = ids

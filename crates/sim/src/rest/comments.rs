@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
-use crate::events::{IssueEvent, IssueEventKind};
+use crate::events::IssueEventKind;
 use crate::gateway::Caller;
 use crate::rest::params::{Page, Params};
 use crate::rest::{adf, render};
@@ -238,13 +238,11 @@ async fn add(
     let snapshot = issue.clone();
     state.publish(
         world,
-        IssueEvent {
-            cloud_id: caller.cloud_id.clone(),
-            issue: snapshot,
-            kind: IssueEventKind::CommentCreated(comment.clone()),
-            actor: caller.account_id.clone(),
-            at: now,
-        },
+        caller.event(
+            snapshot,
+            IssueEventKind::CommentCreated(comment.clone()),
+            now,
+        ),
     );
     let site = issue_site_of(world, &caller)?;
     let body = render_comment(world, site, issue_id, &comment, Expand::from(&params));
@@ -331,13 +329,11 @@ async fn update(
     let snapshot = issue.clone();
     state.publish(
         world,
-        IssueEvent {
-            cloud_id: caller.cloud_id.clone(),
-            issue: snapshot,
-            kind: IssueEventKind::CommentUpdated(comment.clone()),
-            actor: caller.account_id.clone(),
-            at: now,
-        },
+        caller.event(
+            snapshot,
+            IssueEventKind::CommentUpdated(comment.clone()),
+            now,
+        ),
     );
     let site = issue_site_of(world, &caller)?;
     Ok(Json(render_comment(
@@ -390,13 +386,7 @@ async fn remove(
     let snapshot = issue.clone();
     state.publish(
         world,
-        IssueEvent {
-            cloud_id: caller.cloud_id.clone(),
-            issue: snapshot,
-            kind: IssueEventKind::CommentDeleted(removed),
-            actor: caller.account_id.clone(),
-            at: now,
-        },
+        caller.event(snapshot, IssueEventKind::CommentDeleted(removed), now),
     );
     Ok(StatusCode::NO_CONTENT)
 }

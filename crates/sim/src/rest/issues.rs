@@ -21,7 +21,7 @@ use super::params::Params;
 use super::properties;
 use super::{meta, render};
 use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
-use crate::events::{IssueEvent, IssueEventKind};
+use crate::events::IssueEventKind;
 use crate::gateway::Caller;
 use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::state::SimState;
@@ -46,16 +46,6 @@ pub(crate) fn parse_body(bytes: &Bytes) -> ApiResult<Value> {
 /// A 400 with field errors.
 pub(crate) fn field_errors(errors: FieldErrors) -> ApiError {
     ApiError::collection(StatusCode::BAD_REQUEST, [], errors)
-}
-
-fn event(caller: &Caller, issue: &Issue, kind: IssueEventKind, at: i64) -> IssueEvent {
-    IssueEvent {
-        cloud_id: caller.cloud_id.clone(),
-        issue: issue.clone(),
-        kind,
-        actor: caller.account_id.clone(),
-        at,
-    }
 }
 
 /// Reads a `{id}` / `{key}` / `{name}` reference's text.
@@ -205,7 +195,7 @@ pub(crate) fn create_issue(state: &SimState, caller: &Caller, body: &Value) -> A
     };
     state.publish(
         &mut world,
-        event(caller, &issue, IssueEventKind::Created, now),
+        caller.event(issue.clone(), IssueEventKind::Created, now),
     );
     let mut response = json!({
         "id": id.to_string(),
@@ -327,13 +317,13 @@ fn commit_change(
     if let Some(changelog) = history {
         state.publish(
             world,
-            event(caller, &issue, IssueEventKind::Updated { changelog }, now),
+            caller.event(issue.clone(), IssueEventKind::Updated { changelog }, now),
         );
     }
     for comment in added {
         state.publish(
             world,
-            event(caller, &issue, IssueEventKind::CommentCreated(comment), now),
+            caller.event(issue.clone(), IssueEventKind::CommentCreated(comment), now),
         );
     }
 }
@@ -575,7 +565,7 @@ async fn delete(
         if let Some(issue) = removed {
             state.publish(
                 &mut world,
-                event(&caller, &issue, IssueEventKind::Deleted, now),
+                caller.event(issue.clone(), IssueEventKind::Deleted, now),
             );
         }
     }

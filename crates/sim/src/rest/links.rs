@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
-use crate::events::{IssueEvent, IssueEventKind};
+use crate::events::IssueEventKind;
 use crate::gateway::Caller;
 use crate::rest::access::{Viewer, issue_or_404, issue_site_of};
 use crate::rest::{adf, render};
@@ -379,13 +379,7 @@ fn record_link_change(
         let snapshot = issue.clone();
         state.publish(
             world,
-            IssueEvent {
-                cloud_id: caller.cloud_id.clone(),
-                issue: snapshot,
-                kind: IssueEventKind::Updated { changelog },
-                actor: caller.account_id.clone(),
-                at: now,
-            },
+            caller.event(snapshot, IssueEventKind::Updated { changelog }, now),
         );
     }
 }
@@ -481,13 +475,7 @@ fn add_comment(
     let snapshot = issue.clone();
     state.publish(
         world,
-        IssueEvent {
-            cloud_id: caller.cloud_id.clone(),
-            issue: snapshot,
-            kind: IssueEventKind::CommentCreated(comment),
-            actor: caller.account_id.clone(),
-            at: now,
-        },
+        caller.event(snapshot, IssueEventKind::CommentCreated(comment), now),
     );
 }
 

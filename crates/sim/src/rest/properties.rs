@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::render::rest_base;
 use crate::error::{ApiError, ApiResult, INVALID_PAYLOAD};
-use crate::events::{IssueEvent, IssueEventKind};
+use crate::events::IssueEventKind;
 use crate::gateway::Caller;
 use crate::rest::access::{self, Viewer, issue_or_404, issue_site_of};
 use crate::state::SimState;
@@ -140,13 +140,7 @@ fn publish(
     issue: Issue,
     kind: IssueEventKind,
 ) {
-    let event = IssueEvent {
-        cloud_id: caller.cloud_id.clone(),
-        issue,
-        kind,
-        actor: caller.account_id.clone(),
-        at: state.clock.now_ms(),
-    };
+    let event = caller.event(issue, kind, state.clock.now_ms());
     state.publish(world, event);
 }
 
