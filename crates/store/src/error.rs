@@ -22,6 +22,10 @@ pub enum RecordKind {
     NamedCredential,
     /// A pending authorization.
     PendingAuthorization,
+    /// A flow.
+    Flow,
+    /// A run of a flow.
+    Run,
 }
 
 impl std::fmt::Display for RecordKind {
@@ -34,6 +38,8 @@ impl std::fmt::Display for RecordKind {
             Self::TokenFamily => "token family",
             Self::NamedCredential => "named credential",
             Self::PendingAuthorization => "pending authorization",
+            Self::Flow => "flow",
+            Self::Run => "run",
         })
     }
 }

@@ -95,3 +95,7 @@ id_type!(
     /// Identifies one refresh lease taken on a token family.
     LeaseId
 );
+id_type!(
+    /// Identifies one run of a flow.
+    RunId
+);

@@ -4,6 +4,7 @@
 //!
 //! - [`traits`]: the object-safe store traits (`Arc<dyn Store>`).
 //! - [`model`], [`ids`], [`secret`]: records, id newtypes and redacted secret newtypes.
+//! - [`runs`]: applied flows, runs and their steps, and the write ledger.
 //! - [`crypto`]: the master key and the seal/open envelope.
 //! - [`sqlite`]: the SQLite backend.
 //! - `conformance` (hidden from docs): the behaviour suite every backend must pass.
@@ -16,6 +17,7 @@ pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod runs;
 pub mod secret;
 pub mod sqlite;
 pub mod traits;
@@ -23,13 +25,17 @@ pub mod traits;
 pub use crypto::{KeySource, MasterKey};
 pub use error::{RecordKind, StateRejection, StoreError, StoreResult};
 pub use ids::{
-    ApiKeyId, ConnectionId, LeaseId, NamedCredentialId, OAuthAppId, PendingAuthId, TokenFamilyId,
-    UserId,
+    ApiKeyId, ConnectionId, LeaseId, NamedCredentialId, OAuthAppId, PendingAuthId, RunId,
+    TokenFamilyId, UserId,
 };
 pub use model::*;
+pub use runs::{
+    ClaimedRun, FlowRecord, LedgerEntry, LedgerKey, NewRun, RunDetail, RunOrigin, RunQuery,
+    RunRecord, RunStatus, SaveFlow, StepRecord, StepStatus,
+};
 pub use secret::{AccessToken, ApiKeySecret, ClientSecret, RefreshToken, StateToken};
 pub use sqlite::{DATABASE_FILE_NAME, SqliteStore};
 pub use traits::{
-    ConnectionStore, NamedCredentialStore, OAuthAppStore, PendingAuthStore, Store, StoreFuture,
-    TokenStore, UserStore,
+    ConnectionStore, FlowStore, NamedCredentialStore, OAuthAppStore, PendingAuthStore, RunStore,
+    Store, StoreFuture, TokenStore, UserStore, WriteLedger,
 };

@@ -17,11 +17,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::ids::{ApiKeyId, ConnectionId, NamedCredentialId, OAuthAppId, TokenFamilyId, UserId};
+use crate::ids::{
+    ApiKeyId, ConnectionId, NamedCredentialId, OAuthAppId, RunId, TokenFamilyId, UserId,
+};
 use crate::model::{
     ApiKeyRecord, Connection, ConnectionStatus, ConnectionUpdate, CreatedApiKey, NamedCredential,
     NewConnection, NewNamedCredential, NewOAuthApp, NewPendingAuthorization, NewTokens, NewUser,
     OAuthApp, PendingAuthorization, Permission, RefreshLease, RefreshedTokens, TokenSet, User,
+};
+use crate::runs::{
+    ClaimedRun, FlowRecord, LedgerEntry, LedgerKey, NewRun, RunDetail, RunQuery, RunRecord,
+    RunStatus, SaveFlow, StepRecord,
 };
 use crate::secret::{ApiKeySecret, ClientSecret, StateToken};
 
@@ -213,9 +219,99 @@ pub trait NamedCredentialStore: Send + Sync {
     fn list_principal_grants(&self, id: NamedCredentialId) -> StoreFuture<'_, Vec<UserId>>;
 }
 
+/// Applied flows.
+pub trait FlowStore: Send + Sync {
+    /// Creates or replaces the flow named `flow.name` (case-insensitive). The version is bumped
+    /// when the source changed (kept otherwise), and the flow's connection references are
+    /// replaced by `flow.connections`, all in one transaction.
+    fn save_flow(&self, flow: SaveFlow) -> StoreFuture<'_, FlowRecord>;
+    /// Looks a flow up by name (case-insensitive).
+    fn get_flow<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<FlowRecord>>;
+    /// All flows, by name.
+    fn list_flows(&self) -> StoreFuture<'_, Vec<FlowRecord>>;
+    /// Enables or disables a flow's trigger. `NotFound` for an unknown flow.
+    fn set_flow_enabled<'a>(&'a self, name: &'a str, enabled: bool)
+    -> StoreFuture<'a, FlowRecord>;
+    /// Deletes a flow and its connection references; its runs are kept. `NotFound` if unknown.
+    fn delete_flow<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ()>;
+    /// The source of an earlier version of a flow, which runs created then still execute.
+    fn flow_source<'a>(&'a self, name: &'a str, version: i64) -> StoreFuture<'a, Option<String>>;
+}
+
+/// Runs and their step history; the work queue of the executor.
+///
+/// # Claims
+/// A worker claims a pending run (or a running one whose lease lapsed: its worker died) and
+/// holds it under a lease it renews while it works. Every step change is saved before the
+/// worker moves on, so a new claim resumes where the old one stopped.
+pub trait RunStore: Send + Sync {
+    /// Enqueues a run (status `pending`). With a `dedupe_key` already used by the flow, fails
+    /// with `Duplicate` and writes nothing.
+    fn create_run(&self, run: NewRun) -> StoreFuture<'_, RunRecord>;
+    /// A run and its steps.
+    fn get_run(&self, id: RunId) -> StoreFuture<'_, Option<RunDetail>>;
+    /// Runs, newest first.
+    fn list_runs(&self, query: RunQuery) -> StoreFuture<'_, Vec<RunRecord>>;
+    /// Claims the oldest claimable run (pending, or running with a lapsed lease) for `owner`,
+    /// marking it `running` and counting the claim; `None` when there is nothing to do. With
+    /// `only`, claims that run alone (if it is claimable).
+    fn claim_run<'a>(
+        &'a self,
+        owner: &'a str,
+        lease: Duration,
+        only: Option<RunId>,
+    ) -> StoreFuture<'a, Option<ClaimedRun>>;
+    /// Extends a claim; `false` when `owner` no longer holds it (another worker took over).
+    fn renew_claim<'a>(
+        &'a self,
+        id: RunId,
+        owner: &'a str,
+        lease: Duration,
+    ) -> StoreFuture<'a, bool>;
+    /// Saves a step (insert or replace by run and index). Refused with `Invalid` when `owner`
+    /// no longer holds the run, so a worker that lost its lease cannot overwrite the new one's
+    /// history.
+    fn save_step<'a>(&'a self, owner: &'a str, step: StepRecord) -> StoreFuture<'a, ()>;
+    /// Ends a run with a final status (and the error that failed it), releasing the claim.
+    /// Refused with `Invalid` when `owner` no longer holds it.
+    fn finish_run<'a>(
+        &'a self,
+        id: RunId,
+        owner: &'a str,
+        status: RunStatus,
+        error: Option<String>,
+    ) -> StoreFuture<'a, RunRecord>;
+    /// Deletes final runs (and their steps) that finished before `before`; returns how many.
+    fn purge_runs(&self, before: DateTime<Utc>) -> StoreFuture<'_, u64>;
+}
+
+/// The write ledger: which creates happened (and what they created), and which may have.
+pub trait WriteLedger: Send + Sync {
+    /// What is known about a write.
+    fn ledger_get<'a>(&'a self, key: &'a LedgerKey) -> StoreFuture<'a, Option<LedgerEntry>>;
+    /// Records that a create is being sent now (replacing any earlier entry).
+    fn ledger_pending<'a>(
+        &'a self,
+        key: &'a LedgerKey,
+        attempt_started_at: DateTime<Utc>,
+    ) -> StoreFuture<'a, ()>;
+    /// Records what the write created.
+    fn ledger_commit<'a>(&'a self, key: &'a LedgerKey, jira_id: &'a str) -> StoreFuture<'a, ()>;
+    /// Forgets a write (the created object was deleted in Jira).
+    fn ledger_forget<'a>(&'a self, key: &'a LedgerKey) -> StoreFuture<'a, ()>;
+}
+
 /// Everything: what services hold as `Arc<dyn Store>`.
 pub trait Store:
-    UserStore + OAuthAppStore + PendingAuthStore + ConnectionStore + TokenStore + NamedCredentialStore
+    UserStore
+    + OAuthAppStore
+    + PendingAuthStore
+    + ConnectionStore
+    + TokenStore
+    + NamedCredentialStore
+    + FlowStore
+    + RunStore
+    + WriteLedger
 {
 }
 
@@ -226,5 +322,8 @@ impl<T> Store for T where
         + ConnectionStore
         + TokenStore
         + NamedCredentialStore
+        + FlowStore
+        + RunStore
+        + WriteLedger
 {
 }

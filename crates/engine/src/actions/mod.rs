@@ -8,7 +8,9 @@
 //! watcher who already watches, or a member already in the group, succeeds as
 //! [`Outcome::Unchanged`].
 
+use chrono::{DateTime, Utc};
 use jiraflow_jira::JiraClient;
+use jiraflow_store::WriteLedger;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -31,12 +33,56 @@ pub struct ActionContext<'a> {
     pub jira: &'a JiraClient,
     /// The step id (for error messages).
     pub step_id: &'a str,
+    /// The write ledger: where upserts keep external id → Jira id, and creates record that they
+    /// are in flight. Without one, Upsert Issue needs a `match_jql`.
+    pub ledger: Option<&'a dyn WriteLedger>,
+    /// The step's write identity (`run-id/step-id`): creates mark what they write with it, so a
+    /// repeat after a lost response finds the first attempt's object instead of writing twice.
+    pub write_key: Option<&'a str>,
+    /// Set when an earlier attempt of this step, started at this instant, may have written (its
+    /// outcome was lost to a crash or a dropped response): reconcile before writing.
+    pub maybe_written_since: Option<DateTime<Utc>>,
+}
+
+impl<'a> ActionContext<'a> {
+    /// A context with no ledger and no write identity (one-off calls, tests).
+    pub fn new(jira: &'a JiraClient, step_id: &'a str) -> Self {
+        Self {
+            jira,
+            step_id,
+            ledger: None,
+            write_key: None,
+            maybe_written_since: None,
+        }
+    }
+
+    /// With a write ledger.
+    #[must_use]
+    pub fn with_ledger(mut self, ledger: &'a dyn WriteLedger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// With the step's write identity and, when an earlier attempt may have written, when it
+    /// started.
+    #[must_use]
+    pub fn with_write_key(
+        mut self,
+        key: &'a str,
+        maybe_written_since: Option<DateTime<Utc>>,
+    ) -> Self {
+        self.write_key = Some(key);
+        self.maybe_written_since = maybe_written_since;
+        self
+    }
 }
 
 impl std::fmt::Debug for ActionContext<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ActionContext")
             .field("step_id", &self.step_id)
+            .field("write_key", &self.write_key)
+            .field("maybe_written_since", &self.maybe_written_since)
             .finish_non_exhaustive()
     }
 }

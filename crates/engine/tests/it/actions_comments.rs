@@ -46,10 +46,7 @@ fn bob(sim: &RunningSim, scopes: &[&str]) -> JiraClient {
 }
 
 async fn run(jira: &JiraClient, action: Action, input: Value) -> Result<ActionOutput, ActionError> {
-    let ctx = ActionContext {
-        jira,
-        step_id: "s1",
-    };
+    let ctx = ActionContext::new(jira, "s1");
     actions::run(action, ctx, input).await
 }
 

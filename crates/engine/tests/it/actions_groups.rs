@@ -56,10 +56,7 @@ pub async fn run(
     action: Action,
     input: Value,
 ) -> Result<ActionOutput, ActionError> {
-    let ctx = ActionContext {
-        jira,
-        step_id: "step1",
-    };
+    let ctx = ActionContext::new(jira, "step1");
     actions::run(action, ctx, input).await
 }
 

@@ -48,10 +48,7 @@ async fn call(
     action: Action,
     input: Value,
 ) -> Result<ActionOutput, ActionError> {
-    let ctx = ActionContext {
-        jira,
-        step_id: "step1",
-    };
+    let ctx = ActionContext::new(jira, "step1");
     run(action, ctx, input).await
 }
 

@@ -20,6 +20,7 @@ mod pending;
 mod rows;
 mod tokens;
 mod users;
+mod workflow;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
