@@ -7,3 +7,4 @@ pub mod connections;
 pub mod executor;
 pub mod flow;
 pub mod mapping;
+pub mod triggers;

@@ -1,14 +1,20 @@
 //! The `jiraflow` command line.
 
+mod action_cmd;
 mod adf_cmd;
 mod app_cmd;
 mod callback;
 mod connection_cmd;
 mod credential_cmd;
 mod data_dir;
+mod files_cmd;
 mod flow_cmd;
+mod flow_run;
+mod jira_access;
 mod jql_cmd;
 mod output;
+mod payload;
+mod runs_cmd;
 mod sim_cmd;
 mod store_cmd;
 mod user_cmd;
@@ -45,8 +51,14 @@ enum Command {
     Apikey(user_cmd::ApiKeyArgs),
     /// Store maintenance (master key rotation).
     Store(store_cmd::StoreArgs),
-    /// Check flow files and print their JSON Schema.
+    /// Check, apply, manage, run and dry-run flows.
     Flow(flow_cmd::FlowArgs),
+    /// List and inspect flow runs; resume the runs a crashed process left.
+    Runs(runs_cmd::RunsArgs),
+    /// Run one action with a JSON input and print its result as JSON.
+    Action(action_cmd::ActionArgs),
+    /// Manage file objects: list, show, download, upload, delete, sweep expired ones.
+    Files(files_cmd::FilesArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -66,6 +78,9 @@ fn main() -> anyhow::Result<()> {
             Command::Apikey(args) => user_cmd::run_apikey(args).await,
             Command::Store(args) => store_cmd::run(args).await,
             Command::Flow(args) => flow_cmd::run(args).await,
+            Command::Runs(args) => runs_cmd::run(args).await,
+            Command::Action(args) => action_cmd::run(args).await,
+            Command::Files(args) => files_cmd::run(args).await,
         }
     })
 }

@@ -26,6 +26,8 @@ pub enum RecordKind {
     Flow,
     /// A run of a flow.
     Run,
+    /// A file object.
+    File,
 }
 
 impl std::fmt::Display for RecordKind {
@@ -40,6 +42,7 @@ impl std::fmt::Display for RecordKind {
             Self::PendingAuthorization => "pending authorization",
             Self::Flow => "flow",
             Self::Run => "run",
+            Self::File => "file",
         })
     }
 }

@@ -99,3 +99,7 @@ id_type!(
     /// Identifies one run of a flow.
     RunId
 );
+id_type!(
+    /// Identifies a file object (its record and its content).
+    FileId
+);

@@ -4,6 +4,7 @@
 //!
 //! - [`traits`]: the object-safe store traits (`Arc<dyn Store>`).
 //! - [`model`], [`ids`], [`secret`]: records, id newtypes and redacted secret newtypes.
+//! - [`files`]: file object records (the bytes live in `jiraflow-files`).
 //! - [`runs`]: applied flows, runs and their steps, and the write ledger.
 //! - [`crypto`]: the master key and the seal/open envelope.
 //! - [`sqlite`]: the SQLite backend.
@@ -15,17 +16,20 @@
 pub mod conformance;
 pub mod crypto;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod model;
 pub mod runs;
 pub mod secret;
 pub mod sqlite;
 pub mod traits;
+pub mod triggers;
 
 pub use crypto::{KeySource, MasterKey};
 pub use error::{RecordKind, StateRejection, StoreError, StoreResult};
+pub use files::{FileObject, FileOwner, FileQuery};
 pub use ids::{
-    ApiKeyId, ConnectionId, LeaseId, NamedCredentialId, OAuthAppId, PendingAuthId, RunId,
+    ApiKeyId, ConnectionId, FileId, LeaseId, NamedCredentialId, OAuthAppId, PendingAuthId, RunId,
     TokenFamilyId, UserId,
 };
 pub use model::*;
@@ -36,6 +40,8 @@ pub use runs::{
 pub use secret::{AccessToken, ApiKeySecret, ClientSecret, RefreshToken, StateToken};
 pub use sqlite::{DATABASE_FILE_NAME, SqliteStore};
 pub use traits::{
-    ConnectionStore, FlowStore, NamedCredentialStore, OAuthAppStore, PendingAuthStore, RunStore,
-    Store, StoreFuture, TokenStore, UserStore, WriteLedger,
+    ConnectionStore, FileObjectStore, FlowStore, NamedCredentialStore, OAuthAppStore,
+    PendingAuthStore, RunStore, Store, StoreFuture, TokenStore, TriggerStore, UserStore,
+    WriteLedger,
 };
+pub use triggers::{EnqueueOutcome, TriggerEvent, TriggerState, WebhookRegistration};

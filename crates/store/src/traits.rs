@@ -17,8 +17,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
+use crate::files::{FileObject, FileQuery};
 use crate::ids::{
-    ApiKeyId, ConnectionId, NamedCredentialId, OAuthAppId, RunId, TokenFamilyId, UserId,
+    ApiKeyId, ConnectionId, FileId, NamedCredentialId, OAuthAppId, RunId, TokenFamilyId, UserId,
 };
 use crate::model::{
     ApiKeyRecord, Connection, ConnectionStatus, ConnectionUpdate, CreatedApiKey, NamedCredential,
@@ -30,6 +31,7 @@ use crate::runs::{
     RunStatus, SaveFlow, StepRecord,
 };
 use crate::secret::{ApiKeySecret, ClientSecret, StateToken};
+use crate::triggers::{EnqueueOutcome, TriggerEvent, TriggerState, WebhookRegistration};
 
 /// The future every store method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -230,8 +232,7 @@ pub trait FlowStore: Send + Sync {
     /// All flows, by name.
     fn list_flows(&self) -> StoreFuture<'_, Vec<FlowRecord>>;
     /// Enables or disables a flow's trigger. `NotFound` for an unknown flow.
-    fn set_flow_enabled<'a>(&'a self, name: &'a str, enabled: bool)
-    -> StoreFuture<'a, FlowRecord>;
+    fn set_flow_enabled<'a>(&'a self, name: &'a str, enabled: bool) -> StoreFuture<'a, FlowRecord>;
     /// Deletes a flow and its connection references; its runs are kept. `NotFound` if unknown.
     fn delete_flow<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ()>;
     /// The source of an earlier version of a flow, which runs created then still execute.
@@ -301,6 +302,73 @@ pub trait WriteLedger: Send + Sync {
     fn ledger_forget<'a>(&'a self, key: &'a LedgerKey) -> StoreFuture<'a, ()>;
 }
 
+/// File object records. The content lives elsewhere (`jiraflow-files`), which writes a record
+/// only after the content is complete and deletes the content before the record.
+pub trait FileObjectStore: Send + Sync {
+    /// Writes a new record (the caller picked the id and stored the content under it). Fails
+    /// with `Invalid` for a bad name, media type or digest, and writes nothing.
+    fn create_file(&self, file: FileObject) -> StoreFuture<'_, FileObject>;
+    /// Looks a record up by id.
+    fn get_file(&self, id: FileId) -> StoreFuture<'_, Option<FileObject>>;
+    /// Records, newest first, optionally of one owner and at most `limit`.
+    fn list_files(&self, query: FileQuery) -> StoreFuture<'_, Vec<FileObject>>;
+    /// Deletes a record; returns whether it existed.
+    fn delete_file(&self, id: FileId) -> StoreFuture<'_, bool>;
+    /// Records whose `expires_at` is at or before `now`, oldest expiry first.
+    fn list_expired_files(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<FileObject>>;
+    /// Deletes every record owned by the run; returns their ids (their content is the caller's).
+    fn delete_run_files(&self, run_id: RunId) -> StoreFuture<'_, Vec<FileId>>;
+    /// How many records there are and the sum of their sizes in bytes.
+    fn file_totals(&self) -> StoreFuture<'_, (u64, u64)>;
+}
+
+/// Trigger cursors, health, webhook registrations and delivery ids.
+pub trait TriggerStore: Send + Sync {
+    /// A flow's trigger state (`None` before its first poll).
+    fn trigger_state<'a>(&'a self, flow_name: &'a str) -> StoreFuture<'a, Option<TriggerState>>;
+    /// Every flow's trigger state, by flow name.
+    fn list_trigger_states(&self) -> StoreFuture<'_, Vec<TriggerState>>;
+    /// In one transaction: creates a pending run (origin trigger, the flow's current version)
+    /// for each event whose dedupe key the flow has not used yet, counts the others as
+    /// duplicates, and, with `advance_cursor_to`, moves the cursor there (never backwards) and
+    /// records a successful poll (clearing the error). `NotFound` for an unknown flow.
+    fn enqueue_events<'a>(
+        &'a self,
+        flow_name: &'a str,
+        events: Vec<TriggerEvent>,
+        advance_cursor_to: Option<i64>,
+    ) -> StoreFuture<'a, EnqueueOutcome>;
+    /// Sets (or clears) the cursor outright: the start position, or a reset.
+    fn set_trigger_cursor<'a>(
+        &'a self,
+        flow_name: &'a str,
+        cursor_ms: Option<i64>,
+    ) -> StoreFuture<'a, ()>;
+    /// Records a failed poll (its error, the attempt time, one more consecutive failure).
+    fn record_poll_failure<'a>(&'a self, flow_name: &'a str, error: String) -> StoreFuture<'a, ()>;
+    /// Pauses the trigger with a reason, or resumes it with `None`.
+    fn set_trigger_paused<'a>(
+        &'a self,
+        flow_name: &'a str,
+        reason: Option<String>,
+    ) -> StoreFuture<'a, ()>;
+    /// Records (or, with `None`, forgets) the flow's webhook registration.
+    fn save_webhook_registration<'a>(
+        &'a self,
+        flow_name: &'a str,
+        registration: Option<WebhookRegistration>,
+    ) -> StoreFuture<'a, ()>;
+    /// Records a webhook delivery identifier; `false` when it was recorded before (a replay or
+    /// a redelivery), atomically across processes.
+    fn record_webhook_delivery<'a>(
+        &'a self,
+        identifier: &'a str,
+        received_at: DateTime<Utc>,
+    ) -> StoreFuture<'a, bool>;
+    /// Forgets delivery identifiers received before `before`; returns how many.
+    fn purge_webhook_deliveries(&self, before: DateTime<Utc>) -> StoreFuture<'_, u64>;
+}
+
 /// Everything: what services hold as `Arc<dyn Store>`.
 pub trait Store:
     UserStore
@@ -312,6 +380,8 @@ pub trait Store:
     + FlowStore
     + RunStore
     + WriteLedger
+    + FileObjectStore
+    + TriggerStore
 {
 }
 
@@ -325,5 +395,7 @@ impl<T> Store for T where
         + FlowStore
         + RunStore
         + WriteLedger
+        + FileObjectStore
+        + TriggerStore
 {
 }

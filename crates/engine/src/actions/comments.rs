@@ -10,7 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, jira_error, output};
+use super::{
+    ActionContext, ActionError, ActionOutput, Outcome, decode_input, jira_error, output, upserts,
+};
 use crate::flow::Action;
 
 /// The OAuth scope of reads.
@@ -20,8 +22,8 @@ pub(crate) const WRITE_SCOPE: &str = "write:jira-work";
 
 /// What reading an issue needs.
 pub(crate) const BROWSE: &str = "the Browse Projects permission on the issue's project";
-const ADD_COMMENTS: &str = "the Add Comments permission on the issue's project";
-const EDIT_COMMENTS: &str =
+pub(crate) const ADD_COMMENTS: &str = "the Add Comments permission on the issue's project";
+pub(crate) const EDIT_COMMENTS: &str =
     "the Edit All Comments permission (or Edit Own Comments, for the caller's own comments)";
 
 /// Most comments `get_comments` returns when no `limit` is given.
@@ -53,7 +55,7 @@ pub enum VisibilityType {
 }
 
 impl VisibilityInput {
-    fn to_wire(&self) -> Visibility {
+    pub(crate) fn to_wire(&self) -> Visibility {
         Visibility {
             kind: match self.kind {
                 VisibilityType::Group => VisibilityKind::Group,
@@ -65,7 +67,7 @@ impl VisibilityInput {
     }
 
     /// Refuses a restriction that names nothing, before Jira answers with a vaguer 400.
-    fn check(&self, ctx: &ActionContext<'_>, action: Action) -> Result<(), ActionError> {
+    pub(crate) fn check(&self, ctx: &ActionContext<'_>, action: Action) -> Result<(), ActionError> {
         if self.value.is_none() && self.identifier.is_none() {
             return Err(ActionError::input(
                 ctx,
@@ -160,7 +162,7 @@ pub struct CommentOutput {
 }
 
 impl CommentOutput {
-    fn from_wire(issue: &str, comment: Comment) -> Self {
+    pub(crate) fn from_wire(issue: &str, comment: Comment) -> Self {
         let body = comment.body.unwrap_or(Value::Null);
         Self {
             id: comment.id.into_string(),
@@ -210,7 +212,9 @@ pub(crate) fn rich_text(
     }
 }
 
-/// `create_comment`: comments on an issue.
+/// `create_comment`: comments on an issue. With a write key the comment carries the step's
+/// marker, and a repeat after a lost answer returns the comment the first attempt wrote
+/// (outcome `unchanged`).
 ///
 /// # Errors
 /// Input errors; Jira's errors (404 unknown issue, missing scope or permission).
@@ -226,12 +230,16 @@ pub async fn create_comment(
         visibility.check(&ctx, action)?;
         request = request.visibility(visibility.to_wire());
     }
-    let comment = request
-        .send()
-        .await
-        .map_err(|e| jira_error(&ctx, action, ADD_COMMENTS, WRITE_SCOPE, e))?;
+    let map_err = |e| jira_error(&ctx, action, ADD_COMMENTS, WRITE_SCOPE, e);
+    let (outcome, comment) = match ctx.write_key {
+        None => (Outcome::Changed, request.send().await.map_err(map_err)?),
+        Some(write_key) => {
+            upserts::comment::create_once(&ctx, action, &input.issue, write_key, request, map_err)
+                .await?
+        }
+    };
     Ok(output(
-        Outcome::Changed,
+        outcome,
         &CommentOutput::from_wire(&input.issue, comment),
     ))
 }
@@ -247,10 +255,6 @@ pub async fn update_comment(
     let action = Action::UpdateComment;
     let input: UpdateCommentInput = decode_input(&ctx, action, input)?;
     let body = rich_text(&ctx, action, "input.body", input.body)?;
-    let adf = body
-        .clone()
-        .into_adf()
-        .map_err(|e| ActionError::input(&ctx, action, "input.body", e.to_string()))?;
     if let Some(visibility) = &input.visibility {
         visibility.check(&ctx, action)?;
     }
@@ -262,31 +266,51 @@ pub async fn update_comment(
         .send()
         .await
         .map_err(|e| jira_error(&ctx, action, BROWSE, READ_SCOPE, e))?;
-    let same_visibility = match &input.visibility {
+    let (outcome, comment) = update_existing(
+        &ctx,
+        action,
+        &input.issue,
+        current,
+        body,
+        input.visibility.as_ref(),
+    )
+    .await?;
+    Ok(output(
+        outcome,
+        &CommentOutput::from_wire(&input.issue, comment),
+    ))
+}
+
+/// Rewrites `current` (a comment of `issue`) with `body` and `visibility` unless it already has
+/// them (then `Unchanged`, and no watcher is notified).
+pub(crate) async fn update_existing(
+    ctx: &ActionContext<'_>,
+    action: Action,
+    issue: &str,
+    current: Comment,
+    body: RichText,
+    visibility: Option<&VisibilityInput>,
+) -> Result<(Outcome, Comment), ActionError> {
+    let adf = body
+        .clone()
+        .into_adf()
+        .map_err(|e| ActionError::input(ctx, action, "input.body", e.to_string()))?;
+    let same_visibility = match visibility {
         None => true,
         Some(v) => current.visibility.as_ref() == Some(&v.to_wire()),
     };
     if current.body.as_ref() == Some(&adf) && same_visibility {
-        return Ok(output(
-            Outcome::Unchanged,
-            &CommentOutput::from_wire(&input.issue, current),
-        ));
+        return Ok((Outcome::Unchanged, current));
     }
-    let mut request =
-        ctx.jira
-            .comments()
-            .update(input.issue.as_str(), input.comment_id.as_str(), body);
-    if let Some(visibility) = &input.visibility {
+    let mut request = ctx.jira.comments().update(issue, current.id.clone(), body);
+    if let Some(visibility) = visibility {
         request = request.visibility(visibility.to_wire());
     }
     let comment = request
         .send()
         .await
-        .map_err(|e| jira_error(&ctx, action, EDIT_COMMENTS, WRITE_SCOPE, e))?;
-    Ok(output(
-        Outcome::Changed,
-        &CommentOutput::from_wire(&input.issue, comment),
-    ))
+        .map_err(|e| jira_error(ctx, action, EDIT_COMMENTS, WRITE_SCOPE, e))?;
+    Ok((Outcome::Changed, comment))
 }
 
 /// `get_comments`: an issue's comments, oldest or newest first, at most `limit`.

@@ -10,15 +10,17 @@ mod support;
 use futures_util::{StreamExt, TryStreamExt};
 use jiraflow_jira::adf::RichText;
 use jiraflow_jira::ids::{IssueRef, ProjectRef};
+use jiraflow_jira::ops::issues::CreateIssue;
 use jiraflow_jira::wire::issue::IssueBean;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 pub use super::people::{TaggedUser, UserInput};
-use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output};
+use super::{ActionContext, ActionError, ActionOutput, Outcome, decode_input, output, upserts};
 use crate::flow::Action;
-use support::{READ, USER, WRITE, client_error, coerce_fields, insert_unique, jira_error};
+pub(crate) use support::{READ, WRITE, client_error, jira_error};
+use support::{USER, coerce_fields, insert_unique};
 
 /// Most issues one `get_issues` call returns.
 pub const MAX_ISSUES: usize = 10_000;
@@ -151,7 +153,8 @@ pub struct TestConnectionOutput {
     pub base_url: String,
 }
 
-/// Runs `create_issue`.
+/// Runs `create_issue`. With a write key the issue carries the step's marker, and a repeat after
+/// a lost answer returns the issue the first attempt created (outcome `unchanged`).
 ///
 /// # Errors
 /// Input errors with their path, unresolvable users and fields, and Jira's refusals.
@@ -161,6 +164,30 @@ pub async fn create_issue(
 ) -> Result<ActionOutput, ActionError> {
     const ACTION: Action = Action::CreateIssue;
     let input: CreateIssueInput = decode_input(&ctx, ACTION, input)?;
+    let project = input.project.clone();
+    let request = prepare_create(&ctx, ACTION, input).await?;
+    let map_err = |e| client_error(&ctx, ACTION, WRITE, "input", e);
+    let (outcome, created) = match ctx.write_key {
+        None => (Outcome::Changed, request.send().await.map_err(map_err)?),
+        Some(write_key) => {
+            upserts::issue::create_once(&ctx, ACTION, &project, write_key, request, map_err).await?
+        }
+    };
+    let out = CreateIssueOutput {
+        id: created.id.into_string(),
+        key: created.key.into_string(),
+        self_url: created.self_url,
+    };
+    Ok(output(outcome, &out))
+}
+
+/// The create request for `input`, fields coerced and people resolved, not yet sent (so a caller
+/// can mark it and choose how it is retried).
+pub(crate) async fn prepare_create<'c>(
+    ctx: &ActionContext<'c>,
+    action: Action,
+    input: CreateIssueInput,
+) -> Result<CreateIssue<'c>, ActionError> {
     // A field set by its own input as well as in `fields` would be overwritten silently.
     let mut reserved = vec!["project", "issuetype", "summary"];
     for (id, given) in [
@@ -172,7 +199,7 @@ pub async fn create_issue(
             reserved.push(id);
         }
     }
-    let fields = coerce_fields(&ctx, ACTION, input.fields, &reserved).await?;
+    let fields = coerce_fields(ctx, action, input.fields, &reserved).await?;
     let mut request = ctx.jira.issues().create(
         ProjectRef::new(input.project),
         input.issue_type,
@@ -188,18 +215,9 @@ pub async fn create_issue(
         request = request.labels(labels);
     }
     if let Some(assignee) = input.assignee {
-        request = request.assignee(&assignee.resolve(&ctx, ACTION).await?);
+        request = request.assignee(&assignee.resolve(ctx, action).await?);
     }
-    let created = request
-        .send()
-        .await
-        .map_err(|e| client_error(&ctx, ACTION, WRITE, "input", e))?;
-    let out = CreateIssueOutput {
-        id: created.id.into_string(),
-        key: created.key.into_string(),
-        self_url: created.self_url,
-    };
-    Ok(output(Outcome::Changed, &out))
+    Ok(request)
 }
 
 /// Runs `update_issue`.
@@ -213,6 +231,16 @@ pub async fn update_issue(
 ) -> Result<ActionOutput, ActionError> {
     const ACTION: Action = Action::UpdateIssue;
     let input: UpdateIssueInput = decode_input(&ctx, ACTION, input)?;
+    let (outcome, out) = apply_update(&ctx, ACTION, input).await?;
+    Ok(output(outcome, &out))
+}
+
+/// Applies an update to an existing issue (`update_issue`, and the update half of upserts).
+pub(crate) async fn apply_update(
+    ctx: &ActionContext<'_>,
+    action: Action,
+    input: UpdateIssueInput,
+) -> Result<(Outcome, UpdateIssueOutput), ActionError> {
     // Read first: an unknown issue fails before anything is resolved, and the key and status
     // are needed for the output and for skipping a transition to the current status.
     let current = ctx
@@ -222,7 +250,7 @@ pub async fn update_issue(
         .fields(["status"])
         .send()
         .await
-        .map_err(|e| jira_error(&ctx, ACTION, READ, e))?;
+        .map_err(|e| jira_error(ctx, action, READ, e))?;
     let key = current
         .key
         .as_ref()
@@ -230,23 +258,23 @@ pub async fn update_issue(
     let issue = IssueRef::new(key.clone());
     let mut status = current.fields.status.and_then(|s| s.name);
 
-    let mut fields = coerce_fields(&ctx, ACTION, input.fields, &[]).await?;
+    let mut fields = coerce_fields(ctx, action, input.fields, &[]).await?;
     if let Some(summary) = input.summary {
-        insert_unique(&ctx, ACTION, &mut fields, "summary", Value::String(summary))?;
+        insert_unique(ctx, action, &mut fields, "summary", Value::String(summary))?;
     }
     if let Some(description) = input.description {
         let doc = RichText::from(description)
             .into_adf()
-            .map_err(|e| client_error(&ctx, ACTION, WRITE, "input.description", e))?;
-        insert_unique(&ctx, ACTION, &mut fields, "description", doc)?;
+            .map_err(|e| client_error(ctx, action, WRITE, "input.description", e))?;
+        insert_unique(ctx, action, &mut fields, "description", doc)?;
     }
     if let Some(labels) = input.labels {
-        insert_unique(&ctx, ACTION, &mut fields, "labels", json!(labels))?;
+        insert_unique(ctx, action, &mut fields, "labels", json!(labels))?;
     }
     if let Some(assignee) = input.assignee {
-        let account = assignee.resolve(&ctx, ACTION).await?;
+        let account = assignee.resolve(ctx, action).await?;
         let value = json!({ "accountId": account });
-        insert_unique(&ctx, ACTION, &mut fields, "assignee", value)?;
+        insert_unique(ctx, action, &mut fields, "assignee", value)?;
     }
 
     let changed_fields: Vec<String> = fields.keys().cloned().collect();
@@ -259,7 +287,7 @@ pub async fn update_issue(
         request
             .send()
             .await
-            .map_err(|e| client_error(&ctx, ACTION, WRITE, "input.fields", e))?;
+            .map_err(|e| client_error(ctx, action, WRITE, "input.fields", e))?;
         outcome = Outcome::Changed;
     }
 
@@ -268,7 +296,7 @@ pub async fn update_issue(
             .as_deref()
             .is_some_and(|s| s.trim().eq_ignore_ascii_case(target.trim()));
         if !already {
-            status = Some(transition_to(&ctx, ACTION, &issue, &target).await?);
+            status = Some(transition_to(ctx, action, &issue, &target).await?);
             outcome = Outcome::Changed;
         }
     }
@@ -278,7 +306,7 @@ pub async fn update_issue(
         changed_fields,
         status,
     };
-    Ok(output(outcome, &out))
+    Ok((outcome, out))
 }
 
 /// Runs `get_issues`: streams the search's pages until `limit` issues are read.

@@ -9,8 +9,9 @@
 //! [`Outcome::Unchanged`].
 
 use chrono::{DateTime, Utc};
+use jiraflow_files::Files;
 use jiraflow_jira::JiraClient;
-use jiraflow_store::WriteLedger;
+use jiraflow_store::{RunId, WriteLedger};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -19,11 +20,13 @@ use crate::flow::Action;
 
 pub mod attachments;
 pub mod comments;
+pub mod files;
 pub mod groups;
 pub mod issues;
 pub mod links;
 pub mod people;
 pub mod projects;
+pub mod upserts;
 pub mod watchers;
 
 /// What an action run needs besides its input.
@@ -42,6 +45,12 @@ pub struct ActionContext<'a> {
     /// Set when an earlier attempt of this step, started at this instant, may have written (its
     /// outcome was lost to a crash or a dropped response): reconcile before writing.
     pub maybe_written_since: Option<DateTime<Utc>>,
+    /// jiraflow's file objects, for `get_file`, `attach_file` and `delete_file`; without it
+    /// those actions fail with a clear error.
+    pub files: Option<&'a Files>,
+    /// The run this step belongs to: files the step makes are owned by it (and go when the run
+    /// is purged). `None` outside a run: files are then owned by the system.
+    pub run_id: Option<RunId>,
 }
 
 impl<'a> ActionContext<'a> {
@@ -53,7 +62,17 @@ impl<'a> ActionContext<'a> {
             ledger: None,
             write_key: None,
             maybe_written_since: None,
+            files: None,
+            run_id: None,
         }
+    }
+
+    /// With the file objects service and, inside a run, the run that owns what the step makes.
+    #[must_use]
+    pub fn with_files(mut self, files: &'a Files, run_id: Option<RunId>) -> Self {
+        self.files = Some(files);
+        self.run_id = run_id;
+        self
     }
 
     /// With a write ledger.
@@ -83,6 +102,7 @@ impl std::fmt::Debug for ActionContext<'_> {
             .field("step_id", &self.step_id)
             .field("write_key", &self.write_key)
             .field("maybe_written_since", &self.maybe_written_since)
+            .field("run_id", &self.run_id)
             .finish_non_exhaustive()
     }
 }
@@ -156,6 +176,32 @@ pub enum ActionError {
         #[source]
         source: Box<jiraflow_jira::Error>,
     },
+    /// The write ledger could not be read or written; nothing is known to be lost (a create is
+    /// marked in Jira, so a retry finds it), hence retryable.
+    #[error("step {step:?} ({action}): the write ledger failed: {source}")]
+    Ledger {
+        /// Step id.
+        step: String,
+        /// Action name.
+        action: &'static str,
+        /// The store's error (boxed: errors stay small on the happy path).
+        #[source]
+        source: Box<jiraflow_store::StoreError>,
+    },
+    /// jiraflow's file objects refused or failed (the 15 MiB limit names the size and the
+    /// limit; an unknown file names its id); `path` is the input field involved, if any.
+    #[error("step {step:?} ({action}): {}{source}", path.as_deref().map(|p| format!("{p}: ")).unwrap_or_default())]
+    Files {
+        /// Step id.
+        step: String,
+        /// Action name.
+        action: &'static str,
+        /// Path inside the input (`input.file_id`), when one field is to blame.
+        path: Option<String>,
+        /// The file service's error (boxed: it can carry Jira's whole answer).
+        #[source]
+        source: Box<jiraflow_files::FilesError>,
+    },
     /// The action is declared in the flow format but not implemented by this engine yet.
     #[error("step {step:?}: the action {action} is not available yet")]
     Unavailable {
@@ -171,6 +217,13 @@ impl ActionError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Jira { source, .. } => source.is_retryable(),
+            Self::Ledger { .. } => true,
+            Self::Files { source, .. } => match source.as_ref() {
+                jiraflow_files::FilesError::Jira { source, .. } => source.is_retryable(),
+                jiraflow_files::FilesError::Io { .. } => true,
+                jiraflow_files::FilesError::Store(e) => e.is_retryable(),
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -297,12 +350,10 @@ pub async fn run(
         Action::CreateIssueLink => links::create_issue_link(ctx, input).await,
         Action::AddAttachment => attachments::add_attachment(ctx, input).await,
         Action::GetAttachmentContent => attachments::get_attachment_content(ctx, input).await,
-        _ => {
-            drop(input);
-            Err(ActionError::Unavailable {
-                step: ctx.step_id.to_owned(),
-                action: action.name(),
-            })
-        }
+        Action::UpsertIssue => upserts::upsert_issue(ctx, input).await,
+        Action::UpsertComment => upserts::upsert_comment(ctx, input).await,
+        Action::GetFile => files::get_file(ctx, input).await,
+        Action::AttachFile => files::attach_file(ctx, input).await,
+        Action::DeleteFile => files::delete_file(ctx, input).await,
     }
 }

@@ -16,6 +16,7 @@ pub use render::{
     Context, DEFAULT_FUEL, DEFAULT_RECURSION_LIMIT, Mapper, StepResult, check_condition,
     eval_condition, render_input,
 };
+pub(crate) use render::{Placeholder, render_input_over};
 
 use minijinja::Environment;
 

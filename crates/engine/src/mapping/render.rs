@@ -201,6 +201,42 @@ pub fn render_input(mapper: &Mapper, input: &Value, ctx: &Context) -> Result<Val
     mapper.render_value(input, &root, &InputPath::root("input"))
 }
 
+/// Renders `input` like [`render_input`] but over a template root the caller built (the dry
+/// run's, where earlier steps' outputs are [`Placeholder`]s).
+pub(crate) fn render_input_over(
+    mapper: &Mapper,
+    input: &Value,
+    root: &minijinja::Value,
+) -> Result<Value, MappingError> {
+    mapper.render_value(input, root, &InputPath::root("input"))
+}
+
+/// A value that is only known once the run gets there (an earlier step's output in a dry run):
+/// any attribute or index of it is a deeper placeholder, and it renders as `<path>`, so a dry
+/// run shows where the value will go instead of failing on it.
+#[derive(Debug)]
+pub(crate) struct Placeholder(pub(crate) String);
+
+impl minijinja::value::Object for Placeholder {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        // A map with no known keys: `is defined` holds and `for` loops run zero times.
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        let path = match (key.as_str(), key.as_i64()) {
+            (Some(name), _) => format!("{}.{name}", self.0),
+            (None, Some(index)) => format!("{}[{index}]", self.0),
+            _ => format!("{}[{key}]", self.0),
+        };
+        Some(minijinja::Value::from_object(Placeholder(path)))
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{}>", self.0)
+    }
+}
+
 /// Evaluates a step's `if` condition, a bare expression (`trigger.issue.fields.priority.name ==
 /// "High"`); a condition wrapped in `{{ … }}` is accepted too.
 ///
@@ -310,6 +346,9 @@ fn single_expression(source: &str) -> Option<(&str, usize)> {
 /// Converts an evaluated value to JSON, refusing undefined parts (e.g. a list built from a
 /// missing attribute) and values with no data form (macros, functions).
 fn to_json(value: &minijinja::Value, expr: &str, path: &InputPath) -> Result<Value, MappingError> {
+    if let Some(placeholder) = value.downcast_object_ref::<Placeholder>() {
+        return Ok(Value::String(format!("<{}>", placeholder.0)));
+    }
     let not_json = |found: &str| MappingError::NotJson {
         path: path.to_string(),
         found: found.to_owned(),

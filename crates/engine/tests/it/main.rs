@@ -10,3 +10,11 @@ mod actions_projects;
 mod actions_issues;
 
 mod actions_comments;
+
+mod actions_upserts;
+
+mod actions_files;
+
+mod executor;
+mod executor_resume;
+mod executor_retries;

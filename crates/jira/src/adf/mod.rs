@@ -71,9 +71,122 @@ impl From<Value> for RichText {
     }
 }
 
-/// Checks the envelope of an ADF document: an object with `"type": "doc"`, `"version": 1` and a
-/// `content` array. Node-level validation is Jira's (it answers 400 with the offending path).
+/// Every node type of the ADF schema (`adf-full.schema.json`), marks excluded.
+const NODE_TYPES: &[&str] = &[
+    "blockCard",
+    "blockquote",
+    "bodiedExtension",
+    "bulletList",
+    "codeBlock",
+    "date",
+    "decisionItem",
+    "decisionList",
+    "doc",
+    "embedCard",
+    "emoji",
+    "expand",
+    "extension",
+    "extensionFrame",
+    "hardBreak",
+    "heading",
+    "inlineCard",
+    "inlineExtension",
+    "layoutColumn",
+    "layoutSection",
+    "listItem",
+    "media",
+    "mediaGroup",
+    "mediaInline",
+    "mediaSingle",
+    "mention",
+    "multiBodiedExtension",
+    "nestedExpand",
+    "orderedList",
+    "panel",
+    "paragraph",
+    "placeholder",
+    "rule",
+    "status",
+    "table",
+    "tableCell",
+    "tableHeader",
+    "tableRow",
+    "taskItem",
+    "taskList",
+    "text",
+];
+
+/// Deepest nesting checked; Jira's own limit is far below it.
+const MAX_DEPTH: usize = 64;
+
+/// Checks an ADF document: the envelope (an object with `"type": "doc"`, `"version": 1` and a
+/// `content` array), and that every node below it is an object with a known `type` (and text nodes
+/// have a `text` string), naming the path of the first offending node (`content[0].content[2]`).
+/// Attribute- and nesting-rule validation stays Jira's (it answers 400).
 pub fn check_doc(doc: &Value) -> Result<()> {
+    check_envelope(doc)?;
+    if let Some(Value::Array(children)) = doc.get("content") {
+        check_children(children, "content", 1)?;
+    }
+    Ok(())
+}
+
+fn check_children(children: &[Value], path: &str, depth: usize) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(invalid(format!(
+            "ADF document nests deeper than {MAX_DEPTH} levels at {path}"
+        )));
+    }
+    for (i, node) in children.iter().enumerate() {
+        let here = format!("{path}[{i}]");
+        let Some(obj) = node.as_object() else {
+            return Err(invalid(format!(
+                "ADF node at {here} must be an object, got {}",
+                kind_of(node)
+            )));
+        };
+        match obj.get("type") {
+            Some(Value::String(t)) if t == "doc" => {
+                return Err(invalid(format!(
+                    "ADF node at {here} is a nested \"doc\"; only the root is a doc"
+                )));
+            }
+            Some(Value::String(t)) if NODE_TYPES.contains(&t.as_str()) => {
+                if t == "text" && !obj.get("text").is_some_and(Value::is_string) {
+                    return Err(invalid(format!(
+                        "ADF text node at {here} has no \"text\" string"
+                    )));
+                }
+            }
+            Some(Value::String(t)) => {
+                return Err(invalid(format!(
+                    "ADF node at {here} has unknown type {t:?}"
+                )));
+            }
+            Some(other) => {
+                return Err(invalid(format!(
+                    "ADF node at {here} has a non-string \"type\": {other}"
+                )));
+            }
+            None => return Err(invalid(format!("ADF node at {here} has no \"type\""))),
+        }
+        match obj.get("content") {
+            None => {}
+            Some(Value::Array(grandchildren)) => {
+                check_children(grandchildren, &format!("{here}.content"), depth + 1)?;
+            }
+            Some(other) => {
+                return Err(invalid(format!(
+                    "ADF node at {here} has \"content\" that is {}, not an array",
+                    kind_of(other)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_envelope(doc: &Value) -> Result<()> {
     let Some(obj) = doc.as_object() else {
         return Err(invalid(format!(
             "ADF document must be a JSON object, got {}",
@@ -221,6 +334,30 @@ mod tests {
         let doc = RichText::from("hello *world*").into_adf().unwrap();
         assert_eq!(doc["type"], "doc");
         assert_eq!(doc["content"][0]["content"][1]["marks"][0]["type"], "em");
+    }
+
+    #[test]
+    fn an_unknown_node_type_is_refused_with_its_path() {
+        let doc = json!({"type": "doc", "version": 1, "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "ok"}]},
+            {"type": "bulletList", "content": [{"type": "nonsense"}]}
+        ]});
+        let err = check_doc(&doc).unwrap_err().to_string();
+        assert!(err.contains("content[1].content[0]"), "{err}");
+        assert!(err.contains("\"nonsense\""), "{err}");
+        let textless = json!({"type": "doc", "version": 1, "content": [
+            {"type": "paragraph", "content": [{"type": "text"}]}
+        ]});
+        let err = check_doc(&textless).unwrap_err().to_string();
+        assert!(err.contains("content[0].content[0]"), "{err}");
+    }
+
+    #[test]
+    fn every_markdown_conversion_passes_the_node_check() {
+        let doc = RichText::from("# T\n\n- a\n- **b** `c`\n\n> q\n\n```\nx\n```\n\n1. one")
+            .into_adf()
+            .unwrap();
+        check_doc(&doc).unwrap();
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Injected faults: the dice that decide them (seedable for reproducible runs), the 5xx answers
 //! Jira and its edge give under trouble, and dropped connections.
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -127,6 +128,103 @@ pub fn dropped_connection() -> Response {
 #[derive(Debug, Clone, Copy)]
 pub struct DroppedConnection;
 
+/// A cut armed by a test: the next `times` successful responses to requests whose Jira path
+/// starts with `path_prefix` send their headers (with the full `Content-Length`) and the first
+/// `after_bytes` bytes of their body, then the connection drops: a download broken off midway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyCut {
+    /// Jira path prefix, e.g. `/rest/api/3/attachment/content/`.
+    pub path_prefix: String,
+    /// Body bytes sent before the connection drops.
+    pub after_bytes: u64,
+    /// How many responses to cut.
+    pub times: u32,
+}
+
+/// The armed [`BodyCut`], if any. In-process only (tests), not a `Settings` knob.
+#[derive(Debug, Default)]
+pub struct BodyCuts {
+    armed: Mutex<Option<BodyCut>>,
+}
+
+impl BodyCuts {
+    /// Arms a cut, replacing any armed one.
+    pub fn arm(&self, cut: BodyCut) {
+        *self.armed.lock() = Some(cut);
+    }
+
+    /// Disarms it.
+    pub fn disarm(&self) {
+        *self.armed.lock() = None;
+    }
+
+    /// For a request to `path`: the bytes to let through if a cut applies (counting it).
+    pub(crate) fn take(&self, path: &str) -> Option<u64> {
+        let mut guard = self.armed.lock();
+        let cut = guard.as_mut()?;
+        if cut.times == 0 || !path.starts_with(&cut.path_prefix) {
+            return None;
+        }
+        cut.times -= 1;
+        let after = cut.after_bytes;
+        if cut.times == 0 {
+            *guard = None;
+        }
+        Some(after)
+    }
+}
+
+/// Lets `after` bytes of the response body through, then fails the body so hyper aborts the
+/// connection. `Content-Length` keeps announcing the whole body, so the client sees a short read
+/// rather than a complete shorter file.
+pub fn cut_body(response: Response, after: u64) -> Response {
+    let (mut parts, body) = response.into_parts();
+    if let Some(len) = body.size_hint().exact() {
+        parts
+            .headers
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    let data = body
+        .into_data_stream()
+        .map(|chunk| chunk.map_err(std::io::Error::other))
+        .boxed();
+    let cut =
+        futures_util::stream::unfold((data, after, false), |(mut data, left, done)| async move {
+            if done {
+                return None;
+            }
+            match data.next().await {
+                None => None,
+                Some(Err(e)) => Some((Err(e), (data, left, true))),
+                Some(Ok(_)) if left == 0 => {
+                    // Give hyper time to flush the head and the bytes let through; failing at once
+                    // would drop them unsent, and the client would see a dropped connection (which it
+                    // retries) instead of a short body.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    let aborted = std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "simulated connection drop mid-body",
+                    );
+                    Some((Err(aborted), (data, 0, true)))
+                }
+                Some(Ok(chunk)) if (chunk.len() as u64) <= left => {
+                    let left = left - chunk.len() as u64;
+                    Some((Ok(chunk), (data, left, false)))
+                }
+                Some(Ok(chunk)) => {
+                    // Send the allowed head; the tail comes back as the next chunk and trips the cut.
+                    let take = usize::try_from(left).unwrap_or(chunk.len());
+                    let tail = chunk.slice(take..);
+                    let resumed = futures_util::stream::once(async move { Ok(tail) })
+                        .chain(data)
+                        .boxed();
+                    Some((Ok(chunk.slice(..take)), (resumed, 0, false)))
+                }
+            }
+        });
+    Response::from_parts(parts, Body::from_stream(cut))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +237,21 @@ mod tests {
         let second: Vec<bool> = (0..32).map(|_| dice.roll(0.5, Some(7))).collect();
         assert_eq!(first, second);
         assert!(first.iter().any(|b| *b) && first.iter().any(|b| !*b));
+    }
+
+    #[test]
+    fn a_body_cut_applies_to_matching_paths_the_armed_number_of_times() {
+        let cuts = BodyCuts::default();
+        assert_eq!(cuts.take("/rest/api/3/attachment/content/1"), None);
+        cuts.arm(BodyCut {
+            path_prefix: "/rest/api/3/attachment/content/".to_owned(),
+            after_bytes: 10,
+            times: 2,
+        });
+        assert_eq!(cuts.take("/rest/api/3/issue/DEMO-1"), None);
+        assert_eq!(cuts.take("/rest/api/3/attachment/content/1"), Some(10));
+        assert_eq!(cuts.take("/rest/api/3/attachment/content/2"), Some(10));
+        assert_eq!(cuts.take("/rest/api/3/attachment/content/3"), None);
     }
 
     #[test]

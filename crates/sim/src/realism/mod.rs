@@ -15,7 +15,9 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub use faults::{Dice, DroppedConnection, dropped_connection, server_error};
+pub use faults::{
+    BodyCut, BodyCuts, Dice, DroppedConnection, cut_body, dropped_connection, server_error,
+};
 pub use limits::{Budget, Limited, Limiters, Reason, burst_limit_for, reset_header};
 
 use crate::error::ApiError;
@@ -29,6 +31,8 @@ pub struct Realism {
     pub limiters: Limiters,
     /// The fault dice.
     pub dice: Dice,
+    /// Responses to break off midway, armed in process by tests.
+    pub body_cuts: BodyCuts,
 }
 
 impl Realism {
@@ -36,6 +40,7 @@ impl Realism {
     pub fn clear(&self) {
         self.limiters.clear();
         self.dice.clear();
+        self.body_cuts.disarm();
     }
 }
 
@@ -108,8 +113,20 @@ impl Knobs {
 }
 
 async fn realism(State(state): State<SimState>, request: Request, next: Next) -> Response {
+    let cut = state.realism.body_cuts.take(request.uri().path());
+    let response = realism_inner(&state, request, next).await;
+    match cut {
+        Some(after) if response.status().is_success() => {
+            Counters::bump(&state.counters.faults_injected);
+            cut_body(response, after)
+        }
+        _ => response,
+    }
+}
+
+async fn realism_inner(state: &SimState, request: Request, next: Next) -> Response {
     Counters::bump(&state.counters.api_requests);
-    let knobs = Knobs::read(&state, request.method(), request.uri().path());
+    let knobs = Knobs::read(state, request.method(), request.uri().path());
     if !knobs.limits_on() && !knobs.faults_on() {
         return json_errors(next.run(request).await).await;
     }
@@ -143,7 +160,7 @@ async fn realism(State(state): State<SimState>, request: Request, next: Next) ->
         }
     }
     let budget = if knobs.limits_on() {
-        match check_limits(&state, &knobs, &request) {
+        match check_limits(state, &knobs, &request) {
             Ok(budget) => budget,
             Err(limited) => {
                 Counters::bump(&state.counters.rate_limited);

@@ -67,7 +67,8 @@ fn site_user<'w>(world: &'w World, site: &Site, account_id: Option<&str>) -> Api
 }
 
 /// Whether `query` matches the start of the display name, of any word in it, or of the visible
-/// e-mail address (case-insensitive), as Jira's user search does.
+/// e-mail address (case-insensitive), as Jira's user search does. A hidden address is matched
+/// only whole: Jira finds a user by their exact address without revealing it.
 pub fn user_matches(user: &User, query: &str) -> bool {
     let q = query.trim().to_lowercase();
     if q.is_empty() {
@@ -82,6 +83,7 @@ pub fn user_matches(user: &User, query: &str) -> bool {
             .email
             .as_deref()
             .is_some_and(|e| e.to_lowercase().starts_with(&q))
+        || (q.contains('@') && user.login.to_lowercase() == q)
 }
 
 /// The groups of the site that `account_id` belongs to, by name, as `GroupName`s.
@@ -241,5 +243,12 @@ mod tests {
         let hidden = user("Kiri Tane", None);
         assert!(!user_matches(&hidden, "login"));
         assert!(user_matches(&hidden, "tane"));
+    }
+
+    #[test]
+    fn a_hidden_address_is_found_only_by_the_whole_address() {
+        let hidden = user("Kiri Tane", None);
+        assert!(user_matches(&hidden, "Login@Example"));
+        assert!(!user_matches(&hidden, "login@exam"));
     }
 }

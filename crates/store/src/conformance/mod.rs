@@ -4,19 +4,27 @@
 //! an unexpected store error. A backend's test binary calls [`run_all`] or each check as its own
 //! `#[tokio::test]`; checks needing two handles on one database (like two processes) take both.
 
+mod files;
 mod identity;
+mod ledger;
 mod links;
 mod tokens;
+mod workflow;
 
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 
+pub use files::{
+    bad_file_records_are_rejected_without_leaving_anything,
+    expired_and_run_owned_files_are_found_and_removed, file_records_round_trip_and_list_by_owner,
+};
 pub use identity::{
     api_keys_authenticate_by_hash_and_can_be_revoked, oauth_apps_keep_their_secret_write_only,
     pending_state_is_single_use_under_concurrency, pending_states_are_single_use_and_bound,
     users_have_unique_names_and_permissions,
 };
+pub use ledger::the_write_ledger_tracks_pending_and_committed_writes;
 pub use links::{
     bad_connection_input_is_rejected_without_leaving_anything,
     connections_are_created_renamed_and_deleted, flow_references_block_connection_deletion,
@@ -26,6 +34,12 @@ pub use tokens::{
     lease_race_across_handles_has_one_winner, lease_race_has_one_winner, leases_expire,
     refresh_protocol_never_reuses_a_rotated_token, refreshed_tokens_are_compare_and_swapped,
     replacing_a_family_defeats_in_flight_refreshes, tokens_round_trip_through_the_store,
+};
+pub use workflow::{
+    a_dedupe_key_starts_exactly_one_run, a_lapsed_lease_hands_the_run_over_with_its_steps,
+    claims_across_handles_hand_each_run_out_once, flow_saves_replace_connection_references,
+    flows_are_versioned_enabled_and_deleted, runs_are_claimed_oldest_first_under_live_leases,
+    runs_are_listed_newest_first_and_purged, steps_are_replaced_by_index_and_returned_in_order,
 };
 
 use crate::error::StoreResult;
@@ -60,10 +74,23 @@ where
     leases_expire(fresh().await?).await?;
     refreshed_tokens_are_compare_and_swapped(fresh().await?).await?;
     replacing_a_family_defeats_in_flight_refreshes(fresh().await?).await?;
+    file_records_round_trip_and_list_by_owner(fresh().await?).await?;
+    bad_file_records_are_rejected_without_leaving_anything(fresh().await?).await?;
+    expired_and_run_owned_files_are_found_and_removed(fresh().await?).await?;
+    flows_are_versioned_enabled_and_deleted(fresh().await?).await?;
+    flow_saves_replace_connection_references(fresh().await?).await?;
+    a_dedupe_key_starts_exactly_one_run(fresh().await?).await?;
+    runs_are_claimed_oldest_first_under_live_leases(fresh().await?).await?;
+    a_lapsed_lease_hands_the_run_over_with_its_steps(fresh().await?).await?;
+    steps_are_replaced_by_index_and_returned_in_order(fresh().await?).await?;
+    runs_are_listed_newest_first_and_purged(fresh().await?).await?;
+    the_write_ledger_tracks_pending_and_committed_writes(fresh().await?).await?;
     let (a, b) = pair().await?;
     lease_race_across_handles_has_one_winner(a, b).await?;
     let (a, b) = pair().await?;
     refresh_protocol_never_reuses_a_rotated_token(a, b).await?;
+    let (a, b) = pair().await?;
+    claims_across_handles_hand_each_run_out_once(a, b).await?;
     Ok(())
 }
 

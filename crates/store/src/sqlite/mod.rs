@@ -15,12 +15,16 @@
 
 mod apps;
 mod connections;
+mod files;
+mod flows;
+mod ledger;
 mod named;
 mod pending;
 mod rows;
+mod runs;
 mod tokens;
+mod triggers;
 mod users;
-mod workflow;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! Conversions between SQLite columns and model types: epoch-millisecond instants, TEXT UUIDs,
-//! JSON scope lists and the enum names, plus name validation shared by every table.
+//! JSON scope lists and values, and the enum names, plus name validation shared by every table.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -10,6 +10,7 @@ use crate::error::{RecordKind, StoreError, StoreResult};
 use crate::model::{
     Connection, ConnectionKind, ConnectionStatus, Environment, NamedCredential, OAuthApp,
 };
+use crate::runs::{FlowRecord, RunOrigin, RunRecord, StepRecord};
 
 /// Longest accepted name, in characters.
 const MAX_NAME_CHARS: usize = 200;
@@ -177,6 +178,113 @@ pub(crate) fn named_credential(row: &SqliteRow) -> StoreResult<NamedCredential> 
         oauth_app_id: parse_id(row.try_get("oauth_app_id")?, ctx)?,
         principal_family_id: parse_id(row.try_get("principal_family_id")?, ctx)?,
         created_at: from_ms(row.try_get("created_at")?, ctx)?,
+    })
+}
+
+/// Columns read by [`flow`], as a literal for `concat!`.
+macro_rules! flow_columns {
+    () => {
+        "name, version, source, file_name, enabled, applied_by, created_at, updated_at"
+    };
+}
+pub(crate) use flow_columns;
+
+pub(crate) fn flow(row: &SqliteRow) -> StoreResult<FlowRecord> {
+    let ctx = "flows";
+    let applied_by: Option<&str> = row.try_get("applied_by")?;
+    Ok(FlowRecord {
+        name: row.try_get("name")?,
+        version: row.try_get("version")?,
+        source: row.try_get("source")?,
+        file_name: row.try_get("file_name")?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        applied_by: applied_by.map(|u| parse_id(u, ctx)).transpose()?,
+        created_at: from_ms(row.try_get("created_at")?, ctx)?,
+        updated_at: from_ms(row.try_get("updated_at")?, ctx)?,
+    })
+}
+
+/// Columns read by [`run`], as a literal for `concat!`.
+macro_rules! run_columns {
+    () => {
+        "id, flow_name, flow_version, origin, trigger, dedupe_key, status, error, claims, \
+         created_at, started_at, finished_at"
+    };
+}
+pub(crate) use run_columns;
+
+fn parse_origin(value: &str) -> Option<RunOrigin> {
+    match value {
+        "trigger" => Some(RunOrigin::Trigger),
+        "manual" => Some(RunOrigin::Manual),
+        _ => None,
+    }
+}
+
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
+fn parse_json(text: &str, context: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        context: context.to_owned(),
+        reason: format!("not JSON: {e}"),
+    })
+}
+
+fn opt_json(text: Option<&str>, context: &str) -> StoreResult<Option<serde_json::Value>> {
+    text.map(|t| parse_json(t, context)).transpose()
+}
+
+fn to_u32(value: i64, context: &str) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt {
+        context: context.to_owned(),
+        reason: format!("{value} is not a 32-bit count"),
+    })
+}
+
+pub(crate) fn run(row: &SqliteRow) -> StoreResult<RunRecord> {
+    let ctx = "runs";
+    Ok(RunRecord {
+        id: parse_id(row.try_get("id")?, ctx)?,
+        flow_name: row.try_get("flow_name")?,
+        flow_version: row.try_get("flow_version")?,
+        origin: parse_enum(row.try_get("origin")?, parse_origin, ctx)?,
+        trigger: parse_json(row.try_get("trigger")?, ctx)?,
+        dedupe_key: row.try_get("dedupe_key")?,
+        status: parse_enum(row.try_get("status")?, |s| s.parse().ok(), ctx)?,
+        error: row.try_get("error")?,
+        claims: row.try_get("claims")?,
+        created_at: from_ms(row.try_get("created_at")?, ctx)?,
+        started_at: opt_from_ms(row.try_get("started_at")?, ctx)?,
+        finished_at: opt_from_ms(row.try_get("finished_at")?, ctx)?,
+    })
+}
+
+/// Columns read by [`step`], as a literal for `concat!`.
+macro_rules! step_columns {
+    () => {
+        "run_id, idx, step_id, action, status, attempts, input, output, error, started_at, \
+         finished_at, duration_ms"
+    };
+}
+pub(crate) use step_columns;
+
+pub(crate) fn step(row: &SqliteRow) -> StoreResult<StepRecord> {
+    let ctx = "run_steps";
+    Ok(StepRecord {
+        run_id: parse_id(row.try_get("run_id")?, ctx)?,
+        index: to_u32(row.try_get("idx")?, ctx)?,
+        step_id: row.try_get("step_id")?,
+        action: row.try_get("action")?,
+        status: parse_enum(row.try_get("status")?, |s| s.parse().ok(), ctx)?,
+        attempts: to_u32(row.try_get("attempts")?, ctx)?,
+        input: opt_json(row.try_get("input")?, ctx)?,
+        output: opt_json(row.try_get("output")?, ctx)?,
+        error: opt_json(row.try_get("error")?, ctx)?,
+        started_at: opt_from_ms(row.try_get("started_at")?, ctx)?,
+        finished_at: opt_from_ms(row.try_get("finished_at")?, ctx)?,
+        duration_ms: row.try_get("duration_ms")?,
     })
 }
 

@@ -42,11 +42,23 @@ single!(
     leases_expire,
     refreshed_tokens_are_compare_and_swapped,
     replacing_a_family_defeats_in_flight_refreshes,
+    flows_are_versioned_enabled_and_deleted,
+    flow_saves_replace_connection_references,
+    a_dedupe_key_starts_exactly_one_run,
+    runs_are_claimed_oldest_first_under_live_leases,
+    a_lapsed_lease_hands_the_run_over_with_its_steps,
+    steps_are_replaced_by_index_and_returned_in_order,
+    runs_are_listed_newest_first_and_purged,
+    the_write_ledger_tracks_pending_and_committed_writes,
+    file_records_round_trip_and_list_by_owner,
+    bad_file_records_are_rejected_without_leaving_anything,
+    expired_and_run_owned_files_are_found_and_removed,
 );
 
 paired!(
     lease_race_across_handles_has_one_winner,
     refresh_protocol_never_reuses_a_rotated_token,
+    claims_across_handles_hand_each_run_out_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

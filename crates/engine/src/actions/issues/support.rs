@@ -9,9 +9,9 @@ use crate::actions::{ActionContext, ActionError};
 use crate::flow::Action;
 
 /// The OAuth scope of writes to issues.
-pub(super) const WRITE: &str = "write:jira-work";
+pub(crate) const WRITE: &str = "write:jira-work";
 /// The OAuth scope of reading issues, fields and transitions.
-pub(super) const READ: &str = "read:jira-work";
+pub(crate) const READ: &str = "read:jira-work";
 /// The OAuth scope of reading users (`/myself`, the user search).
 pub(super) const USER: &str = "read:jira-user";
 
@@ -132,7 +132,7 @@ fn replace_email(value: &mut Value, email: &str, account: &str) {
 
 /// Maps a client error: what the client refused before sending is an input error at `path`,
 /// everything else is Jira's answer.
-pub(super) fn client_error(
+pub(crate) fn client_error(
     ctx: &ActionContext<'_>,
     action: Action,
     scope: &str,
@@ -152,7 +152,7 @@ pub(super) fn client_error(
 
 /// Jira's refusal as an action error, naming the missing scope or the permission that goes with
 /// it (the issue actions' calls each need one scope).
-pub(super) fn jira_error(
+pub(crate) fn jira_error(
     ctx: &ActionContext<'_>,
     action: Action,
     scope: &str,
