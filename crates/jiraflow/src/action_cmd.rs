@@ -33,8 +33,11 @@ pub struct ActionArgs {
     #[arg(long)]
     connection: Option<String>,
     /// The action's input: JSON text, or `@FILE`.
-    #[arg(long, value_name = "JSON|@FILE")]
-    input: String,
+    #[arg(long, value_name = "JSON|@FILE", required_unless_present = "schema")]
+    input: Option<String>,
+    /// Print the JSON Schema of the action's input instead of running it.
+    #[arg(long, conflicts_with_all = ["input", "connection"])]
+    schema: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -64,6 +67,15 @@ impl Failure {
 
 /// Runs `jiraflow action ...`; exits with status 1 after printing a failure.
 pub async fn run(args: ActionArgs) -> anyhow::Result<()> {
+    if args.schema {
+        return match prepare_action(&args) {
+            Ok(action) => output::json(&actions::schema::input_schema(action)),
+            Err(failure) => {
+                output::json(&serde_json::json!({ "error": failure }))?;
+                std::process::exit(1);
+            }
+        };
+    }
     let result = match prepare(&args) {
         Ok((action, input)) => {
             let ctx = Context::open(&args.common).await?;
@@ -84,7 +96,15 @@ pub async fn run(args: ActionArgs) -> anyhow::Result<()> {
 
 /// The action and its input, checked before the store is opened.
 fn prepare(args: &ActionArgs) -> Result<(Action, Value), Failure> {
-    let action = Action::from_name(&args.name).ok_or_else(|| {
+    let action = prepare_action(args)?;
+    let input = payload::parse("--input", args.input.as_deref().unwrap_or_default())
+        .map_err(|e| Failure::new(action.name(), "input", e.to_string()))?;
+    Ok((action, input))
+}
+
+/// The named action, or the flow format's own message for an unknown name.
+fn prepare_action(args: &ActionArgs) -> Result<Action, Failure> {
+    Action::from_name(&args.name).ok_or_else(|| {
         // Deserializing the name yields the flow format's own message (closest name, valid
         // names), so the command line and flow files say the same thing.
         let message = serde_json::from_value::<Action>(Value::String(args.name.clone()))
@@ -94,10 +114,7 @@ fn prepare(args: &ActionArgs) -> Result<(Action, Value), Failure> {
                 |e| e.to_string(),
             );
         Failure::new(&args.name, "unknown_action", message)
-    })?;
-    let input = payload::parse("--input", &args.input)
-        .map_err(|e| Failure::new(action.name(), "input", e.to_string()))?;
-    Ok((action, input))
+    })
 }
 
 async fn call(

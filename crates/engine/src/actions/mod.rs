@@ -26,6 +26,7 @@ pub mod issues;
 pub mod links;
 pub mod people;
 pub mod projects;
+pub mod schema;
 pub mod upserts;
 pub mod watchers;
 

@@ -134,3 +134,30 @@ fn an_unknown_action_or_connection_is_a_json_error() {
         "{error}"
     );
 }
+
+#[test]
+fn the_schema_of_an_actions_input_is_printed_from_its_type() {
+    let out = std::process::Command::new(BIN)
+        .args(["action", "upsert_issue", "--schema"])
+        .output()
+        .expect("run jiraflow");
+    assert!(out.status.success(), "{}", text(&out));
+    let schema = json_out(&out);
+    assert_eq!(schema["type"], "object");
+    assert!(schema["properties"]["external_id"].is_object(), "{schema}");
+    assert!(schema["properties"]["match_jql"].is_object(), "{schema}");
+
+    let unknown = std::process::Command::new(BIN)
+        .args(["action", "upsert_isue", "--schema"])
+        .output()
+        .expect("run jiraflow");
+    assert_eq!(unknown.status.code(), Some(1));
+    let error = json_out(&unknown);
+    assert_eq!(error["error"]["kind"], "unknown_action");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("upsert_issue")),
+        "{error}"
+    );
+}
