@@ -9,6 +9,7 @@ mod identity;
 mod ledger;
 mod links;
 mod tokens;
+mod triggers;
 mod workflow;
 
 use std::sync::Arc;
@@ -34,6 +35,14 @@ pub use tokens::{
     lease_race_across_handles_has_one_winner, lease_race_has_one_winner, leases_expire,
     refresh_protocol_never_reuses_a_rotated_token, refreshed_tokens_are_compare_and_swapped,
     replacing_a_family_defeats_in_flight_refreshes, tokens_round_trip_through_the_store,
+};
+pub use triggers::{
+    a_delivery_raced_across_handles_is_recorded_once, a_thousand_events_enqueue_in_one_call,
+    an_unknown_flow_is_not_found_and_nothing_is_written,
+    deleting_a_flow_removes_its_trigger_state_but_keeps_its_runs,
+    events_become_runs_once_per_dedupe_key, poll_failures_are_recorded_until_a_success_clears_them,
+    the_cursor_never_moves_backwards, triggers_are_paused_and_resumed,
+    webhook_deliveries_are_recorded_once_and_purged, webhook_registrations_are_saved_and_forgotten,
 };
 pub use workflow::{
     a_dedupe_key_starts_exactly_one_run, a_lapsed_lease_hands_the_run_over_with_its_steps,
@@ -85,12 +94,23 @@ where
     steps_are_replaced_by_index_and_returned_in_order(fresh().await?).await?;
     runs_are_listed_newest_first_and_purged(fresh().await?).await?;
     the_write_ledger_tracks_pending_and_committed_writes(fresh().await?).await?;
+    events_become_runs_once_per_dedupe_key(fresh().await?).await?;
+    the_cursor_never_moves_backwards(fresh().await?).await?;
+    poll_failures_are_recorded_until_a_success_clears_them(fresh().await?).await?;
+    triggers_are_paused_and_resumed(fresh().await?).await?;
+    webhook_registrations_are_saved_and_forgotten(fresh().await?).await?;
+    webhook_deliveries_are_recorded_once_and_purged(fresh().await?).await?;
+    an_unknown_flow_is_not_found_and_nothing_is_written(fresh().await?).await?;
+    deleting_a_flow_removes_its_trigger_state_but_keeps_its_runs(fresh().await?).await?;
+    a_thousand_events_enqueue_in_one_call(fresh().await?).await?;
     let (a, b) = pair().await?;
     lease_race_across_handles_has_one_winner(a, b).await?;
     let (a, b) = pair().await?;
     refresh_protocol_never_reuses_a_rotated_token(a, b).await?;
     let (a, b) = pair().await?;
     claims_across_handles_hand_each_run_out_once(a, b).await?;
+    let (a, b) = pair().await?;
+    a_delivery_raced_across_handles_is_recorded_once(a, b).await?;
     Ok(())
 }
 

@@ -153,6 +153,11 @@ impl SqliteStore {
             .bind(name.trim())
             .execute(&mut *tx)
             .await?;
+        // Its runs stay (they outlive the flow); its cursor and webhook record do not.
+        sqlx::query("DELETE FROM trigger_state WHERE flow_name = $1")
+            .bind(name.trim())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -11,6 +11,7 @@ use crate::model::{
     Connection, ConnectionKind, ConnectionStatus, Environment, NamedCredential, OAuthApp,
 };
 use crate::runs::{FlowRecord, RunOrigin, RunRecord, StepRecord};
+use crate::triggers::{TriggerState, WebhookRegistration};
 
 /// Longest accepted name, in characters.
 const MAX_NAME_CHARS: usize = 200;
@@ -285,6 +286,60 @@ pub(crate) fn step(row: &SqliteRow) -> StoreResult<StepRecord> {
         started_at: opt_from_ms(row.try_get("started_at")?, ctx)?,
         finished_at: opt_from_ms(row.try_get("finished_at")?, ctx)?,
         duration_ms: row.try_get("duration_ms")?,
+    })
+}
+
+/// Columns read by [`trigger_state`], as a literal for `concat!`. Qualified by `t` (the
+/// `trigger_state` table) and `f` (`flows`), so the flow's current spelling is reported.
+macro_rules! trigger_state_columns {
+    () => {
+        "f.name AS flow_name, t.cursor_ms, t.last_poll_at, t.last_success_at, t.last_error, \
+         t.consecutive_failures, t.last_event_at, t.events_enqueued, t.duplicates_dropped, \
+         t.paused_reason, t.webhook_id, t.webhook_connection_id, t.webhook_jql, \
+         t.webhook_events, t.webhook_expires_at, t.webhook_refreshed_at, t.updated_at"
+    };
+}
+pub(crate) use trigger_state_columns;
+
+/// A webhook's event list as stored.
+pub(crate) fn events_json(events: &[String]) -> String {
+    serde_json::Value::from(events.to_vec()).to_string()
+}
+
+pub(crate) fn trigger_state(row: &SqliteRow) -> StoreResult<TriggerState> {
+    let ctx = "trigger_state";
+    let webhook_id: Option<i64> = row.try_get("webhook_id")?;
+    let webhook = match webhook_id {
+        None => None,
+        Some(webhook_id) => {
+            // The table's CHECK keeps the webhook columns all set or all NULL.
+            let events: &str = row.try_get("webhook_events")?;
+            Some(WebhookRegistration {
+                webhook_id,
+                connection_id: parse_id(row.try_get("webhook_connection_id")?, ctx)?,
+                jql: row.try_get("webhook_jql")?,
+                events: serde_json::from_str(events).map_err(|e| StoreError::Corrupt {
+                    context: ctx.to_owned(),
+                    reason: format!("webhook events are not a JSON string array: {e}"),
+                })?,
+                expires_at: from_ms(row.try_get("webhook_expires_at")?, ctx)?,
+                refreshed_at: from_ms(row.try_get("webhook_refreshed_at")?, ctx)?,
+            })
+        }
+    };
+    Ok(TriggerState {
+        flow_name: row.try_get("flow_name")?,
+        cursor_ms: row.try_get("cursor_ms")?,
+        last_poll_at: opt_from_ms(row.try_get("last_poll_at")?, ctx)?,
+        last_success_at: opt_from_ms(row.try_get("last_success_at")?, ctx)?,
+        last_error: row.try_get("last_error")?,
+        consecutive_failures: row.try_get("consecutive_failures")?,
+        last_event_at: opt_from_ms(row.try_get("last_event_at")?, ctx)?,
+        events_enqueued: row.try_get("events_enqueued")?,
+        duplicates_dropped: row.try_get("duplicates_dropped")?,
+        paused_reason: row.try_get("paused_reason")?,
+        webhook,
+        updated_at: from_ms(row.try_get("updated_at")?, ctx)?,
     })
 }
 

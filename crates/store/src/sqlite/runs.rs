@@ -17,7 +17,9 @@ use super::rows::{
 };
 use crate::error::{RecordKind, StoreError, StoreResult};
 use crate::ids::RunId;
-use crate::runs::{ClaimedRun, NewRun, RunDetail, RunQuery, RunRecord, RunStatus, StepRecord};
+use crate::runs::{
+    ClaimedRun, NewRun, RunDetail, RunOrigin, RunQuery, RunRecord, RunStatus, StepRecord,
+};
 use crate::traits::{RunStore, StoreFuture};
 
 /// `list_runs` without a limit.
@@ -28,6 +30,59 @@ const MAX_LIST_LIMIT: u32 = 1_000;
 /// When a lease taken now for `lease` ends, in epoch milliseconds.
 fn lease_end(now: i64, lease: Duration) -> i64 {
     now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A new run's row: a pending run nobody has claimed yet.
+pub(super) struct RunRow<'a> {
+    pub id: RunId,
+    /// The flow's stored spelling.
+    pub flow_name: &'a str,
+    pub flow_version: i64,
+    pub origin: RunOrigin,
+    /// The trigger payload as JSON text.
+    pub trigger: &'a str,
+    pub dedupe_key: Option<&'a str>,
+    pub created_at: i64,
+}
+
+/// What [`insert_run`] does with a dedupe key the flow has already used.
+#[derive(Clone, Copy)]
+pub(super) enum OnUsedKey {
+    /// Fail with a UNIQUE violation (a manual enqueue wants to hear about it).
+    Fail,
+    /// Insert nothing (a trigger seeing the same event again).
+    Skip,
+}
+
+/// Inserts a pending run; `false` when `OnUsedKey::Skip` dropped it. Both statements are
+/// constant strings, so a caller inserting in a loop reuses one prepared statement.
+pub(super) async fn insert_run(
+    tx: &mut Transaction<'static, Sqlite>,
+    row: &RunRow<'_>,
+    on_used_key: OnUsedKey,
+) -> Result<bool, sqlx::Error> {
+    let sql = match on_used_key {
+        OnUsedKey::Fail => {
+            "INSERT INTO runs (id, flow_name, flow_version, origin, trigger, dedupe_key, status, \
+             claims, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7)"
+        }
+        OnUsedKey::Skip => {
+            "INSERT INTO runs (id, flow_name, flow_version, origin, trigger, dedupe_key, status, \
+             claims, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7) \
+             ON CONFLICT (flow_name, dedupe_key) DO NOTHING"
+        }
+    };
+    let done = sqlx::query(sql)
+        .bind(row.id.to_string())
+        .bind(row.flow_name)
+        .bind(row.flow_version)
+        .bind(row.origin.as_str())
+        .bind(row.trigger)
+        .bind(row.dedupe_key)
+        .bind(row.created_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 async fn run_in(tx: &mut Transaction<'static, Sqlite>, id: &str) -> StoreResult<Option<RunRecord>> {
@@ -109,18 +164,19 @@ impl SqliteStore {
                 format!("flow {flow_name:?} has no version {}", new.flow_version),
             ));
         }
-        let inserted = sqlx::query(
-            "INSERT INTO runs (id, flow_name, flow_version, origin, trigger, dedupe_key, status, \
-             claims, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7)",
+        let inserted = insert_run(
+            &mut tx,
+            &RunRow {
+                id,
+                flow_name: &flow_name,
+                flow_version: new.flow_version,
+                origin: new.origin,
+                trigger: &json_text(&new.trigger),
+                dedupe_key: new.dedupe_key.as_deref(),
+                created_at: now_ms(),
+            },
+            OnUsedKey::Fail,
         )
-        .bind(id.to_string())
-        .bind(&flow_name)
-        .bind(new.flow_version)
-        .bind(new.origin.as_str())
-        .bind(json_text(&new.trigger))
-        .bind(new.dedupe_key.as_deref())
-        .bind(now_ms())
-        .execute(&mut *tx)
         .await;
         match inserted {
             Ok(_) => {}
@@ -182,21 +238,46 @@ impl SqliteStore {
         let now = now_ms();
         let until = lease_end(now, lease);
         let mut tx = self.begin_write().await?;
-        let claimed: Option<String> = sqlx::query_scalar(
-            "UPDATE runs SET status = 'running', claims = claims + 1, lease_owner = $1, \
-             lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
-             WHERE id = (SELECT id FROM runs \
-                 WHERE (status = 'pending' OR (status = 'running' AND lease_expires_at < $3)) \
-                   AND ($4 IS NULL OR id = $4) \
-                 ORDER BY created_at, rowid LIMIT 1) \
-             RETURNING id",
-        )
-        .bind(&owner)
-        .bind(until)
-        .bind(now)
-        .bind(only.map(|id| id.to_string()))
-        .fetch_optional(&mut *tx)
-        .await?;
+        // Both shapes pick their row through the `(status, created_at)` index (or the primary
+        // key), so a claim costs the same with ten pending runs or a hundred thousand: a single
+        // `status = 'pending' OR (...)` condition would make SQLite scan and sort the backlog.
+        let claimed: Option<String> = match only {
+            Some(id) => {
+                sqlx::query_scalar(
+                    "UPDATE runs SET status = 'running', claims = claims + 1, lease_owner = $1, \
+                     lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
+                     WHERE id = $4 \
+                       AND (status = 'pending' OR (status = 'running' AND lease_expires_at < $3)) \
+                     RETURNING id",
+                )
+                .bind(&owner)
+                .bind(until)
+                .bind(now)
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar(
+                    "UPDATE runs SET status = 'running', claims = claims + 1, lease_owner = $1, \
+                     lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
+                     WHERE id = (SELECT id FROM ( \
+                         SELECT * FROM (SELECT id, created_at, rowid AS seq FROM runs \
+                             WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1) \
+                         UNION ALL \
+                         SELECT * FROM (SELECT id, created_at, rowid AS seq FROM runs \
+                             WHERE status = 'running' AND lease_expires_at < $3 \
+                             ORDER BY created_at, rowid LIMIT 1)) \
+                         ORDER BY created_at, seq LIMIT 1) \
+                     RETURNING id",
+                )
+                .bind(&owner)
+                .bind(until)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
         let Some(id) = claimed else {
             tx.commit().await?;
             return Ok(None);

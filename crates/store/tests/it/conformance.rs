@@ -53,13 +53,31 @@ single!(
     file_records_round_trip_and_list_by_owner,
     bad_file_records_are_rejected_without_leaving_anything,
     expired_and_run_owned_files_are_found_and_removed,
+    events_become_runs_once_per_dedupe_key,
+    the_cursor_never_moves_backwards,
+    poll_failures_are_recorded_until_a_success_clears_them,
+    triggers_are_paused_and_resumed,
+    webhook_registrations_are_saved_and_forgotten,
+    webhook_deliveries_are_recorded_once_and_purged,
+    an_unknown_flow_is_not_found_and_nothing_is_written,
+    deleting_a_flow_removes_its_trigger_state_but_keeps_its_runs,
 );
 
 paired!(
     lease_race_across_handles_has_one_winner,
     refresh_protocol_never_reuses_a_rotated_token,
     claims_across_handles_hand_each_run_out_once,
+    a_delivery_raced_across_handles_is_recorded_once,
 );
+
+/// Reports the figure with `--nocapture`: one `enqueue_events` call of 1,000 new events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_events_enqueue_in_one_call() -> anyhow::Result<()> {
+    let stores = Stores::default();
+    let took = c::a_thousand_events_enqueue_in_one_call(stores.fresh().await?).await?;
+    println!("enqueue_events: 1000 new events in one call took {took:?}");
+    Ok(())
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_suite_passes_through_run_all() -> anyhow::Result<()> {
