@@ -241,9 +241,9 @@ impl SqliteStore {
         // Both shapes pick their row through the `(status, created_at)` index (or the primary
         // key), so a claim costs the same with ten pending runs or a hundred thousand: a single
         // `status = 'pending' OR (...)` condition would make SQLite scan and sort the backlog.
-        let claimed: Option<String> = match only {
-            Some(id) => {
-                sqlx::query_scalar(
+        let claimed: Option<String> =
+            match only {
+                Some(id) => sqlx::query_scalar(
                     "UPDATE runs SET status = 'running', claims = claims + 1, lease_owner = $1, \
                      lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
                      WHERE id = $4 \
@@ -255,10 +255,8 @@ impl SqliteStore {
                 .bind(now)
                 .bind(id.to_string())
                 .fetch_optional(&mut *tx)
-                .await?
-            }
-            None => {
-                sqlx::query_scalar(
+                .await?,
+                None => sqlx::query_scalar(
                     "UPDATE runs SET status = 'running', claims = claims + 1, lease_owner = $1, \
                      lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
                      WHERE id = (SELECT id FROM ( \
@@ -275,9 +273,8 @@ impl SqliteStore {
                 .bind(until)
                 .bind(now)
                 .fetch_optional(&mut *tx)
-                .await?
-            }
-        };
+                .await?,
+            };
         let Some(id) = claimed else {
             tx.commit().await?;
             return Ok(None);
