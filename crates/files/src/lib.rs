@@ -22,4 +22,6 @@ pub use content::{ByteStream, Content, FileStore, FilesFuture, Stored};
 pub use error::{FilesError, FilesResult, MIB, Size};
 pub use jiraflow_store::{FileId, FileObject, FileOwner, FileQuery};
 pub use local::LocalFileStore;
-pub use service::{DEFAULT_TTL, FileTotals, Files, FilesConfig, MAX_FILE_BYTES, OpenFile};
+pub use service::{
+    DEFAULT_TTL, FileTotals, Files, FilesConfig, MAX_FILE_BYTES, OpenFile, RunPurge,
+};

@@ -92,6 +92,15 @@ pub struct OpenFile {
     pub content: Content,
 }
 
+/// What [`Files::purge_finished_runs`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunPurge {
+    /// Runs deleted (with their steps).
+    pub runs: u64,
+    /// File objects those runs owned (and orphans of runs already gone).
+    pub files: usize,
+}
+
 /// File objects: records in the store, bytes in a [`FileStore`]. Cheap to clone.
 #[derive(Clone)]
 pub struct Files {
@@ -311,6 +320,43 @@ impl Files {
             self.content.delete(*id).await?;
         }
         Ok(removed.len())
+    }
+
+    /// Purges the runs that ended before `before` (their steps go with them) together with the
+    /// file objects they own, files first so no object outlives its run's record; returns the
+    /// runs and files removed. This is how run history is trimmed; `RunStore::purge_runs`
+    /// alone would leave the runs' files until they expire.
+    ///
+    /// # Errors
+    /// Content store or record store failures (what was removed before stays removed).
+    pub async fn purge_finished_runs(&self, before: DateTime<Utc>) -> FilesResult<RunPurge> {
+        let run_owned = self
+            .store
+            .list_files(FileQuery {
+                owner: None,
+                limit: None,
+            })
+            .await?;
+        let mut runs: Vec<RunId> = run_owned
+            .iter()
+            .filter_map(|f| match f.owner {
+                FileOwner::Run(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        runs.sort_unstable();
+        runs.dedup();
+        let mut files = 0;
+        for run_id in runs {
+            let ends_before = self.store.get_run(run_id).await?.is_none_or(|detail| {
+                detail.run.status.is_final() && detail.run.finished_at.is_some_and(|at| at < before)
+            });
+            if ends_before {
+                files += self.purge_run(run_id).await?;
+            }
+        }
+        let runs = self.store.purge_runs(before).await?;
+        Ok(RunPurge { runs, files })
     }
 
     /// How many file objects there are and their total size.

@@ -45,6 +45,13 @@ enum RunsCommand {
         /// Run id.
         id: String,
     },
+    /// Delete finished runs older than a number of days, with their steps and the file objects
+    /// they own.
+    Purge {
+        /// Runs that finished more than this many days ago.
+        #[arg(long, value_name = "DAYS")]
+        older_than_days: u32,
+    },
     /// Execute every claimable run (pending, or running with a lapsed claim).
     Resume {
         /// Execute at most this many runs.
@@ -92,6 +99,26 @@ async fn dispatch(ctx: &Context, data_dir: &Path, command: RunsCommand) -> anyho
                 .await?
                 .with_context(|| format!("unknown run {id} (see `jiraflow runs list`)"))?;
             print_detail(ctx.output, &detail)
+        }
+        RunsCommand::Purge { older_than_days } => {
+            ctx.admin("purging runs").await?;
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(older_than_days));
+            let purged = jira_access::files(ctx, data_dir)
+                .await?
+                .purge_finished_runs(before)
+                .await?;
+            match ctx.output {
+                OutputFormat::Json => output::json(&purged),
+                OutputFormat::Text => {
+                    println!(
+                        "purged {} run(s) that finished before {} and {} file object(s) they owned",
+                        purged.runs,
+                        before.to_rfc3339(),
+                        purged.files
+                    );
+                    Ok(())
+                }
+            }
         }
         RunsCommand::Resume { limit } => {
             ctx.admin("resuming runs").await?;

@@ -6,7 +6,7 @@ use anyhow::Result;
 use bytes::Bytes;
 use chrono::Utc;
 use jiraflow_files::{FileOwner, FileQuery, FilesConfig, FilesError};
-use jiraflow_store::{RunId, UserId};
+use jiraflow_store::{NewRun, RunId, RunOrigin, RunStatus, SaveFlow, UserId};
 
 use crate::support::{Env, generated};
 
@@ -84,6 +84,66 @@ async fn purging_a_run_removes_its_files_and_only_its_files() -> Result<()> {
     expected.sort();
     assert_eq!(left, expected);
     assert_eq!(env.content_files()?.len(), 2);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purging_finished_runs_removes_their_files_and_keeps_live_runs_and_their_files()
+-> Result<()> {
+    let env = Env::start().await?;
+    env.store
+        .save_flow(SaveFlow {
+            name: "copier".into(),
+            source: "name: copier".into(),
+            file_name: "copier.yaml".into(),
+            enabled: true,
+            applied_by: None,
+            connections: Vec::new(),
+        })
+        .await?;
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let run = env
+            .store
+            .create_run(NewRun {
+                flow_name: "copier".into(),
+                flow_version: 1,
+                origin: RunOrigin::Manual,
+                trigger: serde_json::json!({}),
+                dedupe_key: None,
+            })
+            .await?;
+        runs.push(run.id);
+    }
+    // The first run finishes; the second is still running.
+    for &id in &runs {
+        env.store
+            .claim_run("worker", Duration::from_secs(60), Some(id))
+            .await?
+            .expect("claimable");
+    }
+    env.store
+        .finish_run(runs[0], "worker", RunStatus::Succeeded, None)
+        .await?;
+    let finished = env
+        .files
+        .create_from_stream("a.bin", None, FileOwner::Run(runs[0]), bytes(b"a"), None)
+        .await?;
+    let live = env
+        .files
+        .create_from_stream("b.bin", None, FileOwner::Run(runs[1]), bytes(b"b"), None)
+        .await?;
+
+    let purged = env
+        .files
+        .purge_finished_runs(Utc::now() + chrono::Duration::seconds(1))
+        .await?;
+    assert_eq!((purged.runs, purged.files), (1, 1));
+    assert!(env.store.get_run(runs[0]).await?.is_none());
+    assert!(env.store.get_run(runs[1]).await?.is_some());
+    assert!(env.files.get(finished.id).await.unwrap_err().is_not_found());
+    assert!(!env.content.path_of(finished.id).exists());
+    assert_eq!(env.files.get(live.id).await?.id, live.id);
     Ok(())
 }
 

@@ -196,3 +196,32 @@ fn resuming_with_nothing_left_executes_nothing_and_needs_the_permission() {
         text(&out)
     );
 }
+
+#[test]
+fn purging_deletes_finished_runs_older_than_the_cutoff_and_needs_the_permission() {
+    let env = Env::start("purge");
+    let file = env.write("open-and-note.yaml", OPEN_AND_NOTE);
+    env.ada(&["flow", "apply", &file]);
+    let run = env.ada_json(&["flow", "run", "open-and-note", "--payload", PAYLOAD]);
+    assert_eq!(run["status"], "succeeded", "{run}");
+
+    let kept = env.ada_json(&["runs", "purge", "--older-than-days", "1"]);
+    assert_eq!(kept["runs"], 0, "{kept}");
+    assert_eq!(
+        env.ada_json(&["runs", "list"]).as_array().map(Vec::len),
+        Some(1)
+    );
+    // Zero days: everything that has finished by now goes.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let purged = env.ada_json(&["runs", "purge", "--older-than-days", "0"]);
+    assert_eq!(purged["runs"], 1, "{purged}");
+    assert_eq!(env.ada_json(&["runs", "list"]), serde_json::json!([]));
+
+    env.ada(&["user", "create", "bob"]);
+    let out = env.fails(&["runs", "purge", "--older-than-days", "0", "--as", "bob"]);
+    assert!(
+        stderr(&out).contains("manage_integration_connections"),
+        "{}",
+        text(&out)
+    );
+}
