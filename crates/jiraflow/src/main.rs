@@ -7,6 +7,7 @@ mod callback;
 mod connection_cmd;
 mod credential_cmd;
 mod data_dir;
+mod demo_cmd;
 mod files_cmd;
 mod flow_cmd;
 mod flow_run;
@@ -15,8 +16,11 @@ mod jql_cmd;
 mod output;
 mod payload;
 mod runs_cmd;
+mod sandbox;
 mod sim_cmd;
 mod store_cmd;
+mod trigger_cmd;
+mod up_cmd;
 mod user_cmd;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +37,11 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run jiraflow: the HTTP server, workers and triggers (and the sandbox when no production
+    /// connection exists); prints the URLs; Ctrl-C stops it.
+    Up(up_cmd::UpArgs),
+    /// Show the sandbox at work: act in the simulated Jira and watch the demo flows fire.
+    Demo(demo_cmd::DemoArgs),
     /// Run the Jira Cloud simulator (the offline sandbox).
     Sim(sim_cmd::SimArgs),
     /// Work with JQL offline (check a query's syntax).
@@ -59,6 +68,8 @@ enum Command {
     Action(action_cmd::ActionArgs),
     /// Manage file objects: list, show, download, upload, delete, sweep expired ones.
     Files(files_cmd::FilesArgs),
+    /// Trigger health, one poll now, replaying a window, resetting a cursor.
+    Trigger(trigger_cmd::TriggerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -68,6 +79,8 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
+            Command::Up(args) => up_cmd::run(args).await,
+            Command::Demo(args) => demo_cmd::run(args).await,
             Command::Sim(args) => sim_cmd::run(args).await,
             Command::Jql(args) => jql_cmd::run(args),
             Command::Adf(args) => adf_cmd::run(args),
@@ -81,6 +94,7 @@ fn main() -> anyhow::Result<()> {
             Command::Runs(args) => runs_cmd::run(args).await,
             Command::Action(args) => action_cmd::run(args).await,
             Command::Files(args) => files_cmd::run(args).await,
+            Command::Trigger(args) => trigger_cmd::run(args).await,
         }
     })
 }

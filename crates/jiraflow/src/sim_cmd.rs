@@ -59,6 +59,10 @@ pub struct SimArgs {
     /// Search index lag in milliseconds.
     #[arg(long, default_value_t = 0)]
     search_lag_ms: u64,
+    /// Extra search lag drawn per change in 0..=MS, so changes to different issues become
+    /// searchable out of order.
+    #[arg(long, default_value_t = 0)]
+    search_lag_jitter_ms: u64,
     /// Burst limit in requests per second per site, endpoint and method (PUT/DELETE get half;
     /// 0: off).
     #[arg(long, default_value_t = 0)]
@@ -136,6 +140,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         authorization_code_ttl_secs: args.authorization_code_ttl,
         expired_token_status: args.expired_token_status,
         search_lag_ms: args.search_lag_ms,
+        search_lag_jitter_ms: args.search_lag_jitter_ms,
         burst_per_second: args.burst_limit,
         issue_writes_per_2s: args.issue_writes_per_2s,
         issue_writes_per_30s: args.issue_writes_per_30s,

@@ -83,6 +83,10 @@ pub struct Settings {
     pub expired_token_status: u16,
     /// Search index lag in milliseconds: writes become visible to JQL search this much later.
     pub search_lag_ms: u64,
+    /// Extra search lag drawn for each change, uniformly in 0..=this many milliseconds: changes
+    /// to different issues then become visible out of order, as Jira's index lets them (a change
+    /// never overtakes an earlier change of the same issue). 0 keeps every change in order.
+    pub search_lag_jitter_ms: u64,
     /// Burst limit: requests per second per (site, endpoint, method); 0 disables.
     pub burst_per_second: u32,
     /// Per-issue write limit: writes per 2 s window on one issue; 0 disables.
@@ -135,6 +139,7 @@ impl Default for Settings {
             authorization_code_ttl_secs: 300,
             expired_token_status: 401,
             search_lag_ms: 0,
+            search_lag_jitter_ms: 0,
             burst_per_second: 0,
             issue_writes_per_2s: 0,
             issue_writes_per_30s: 0,

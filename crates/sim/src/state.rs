@@ -134,8 +134,17 @@ impl SimState {
     /// matching dynamic webhooks queue a delivery. Call it while still holding the world's write
     /// lock, right after the change, so events keep the order of the changes.
     pub fn publish(&self, world: &mut World, event: IssueEvent) {
-        let lag = self.settings.read().search_lag_ms;
-        self.search.on_event(&event, event.at + lag as i64);
+        let (lag, jitter) = {
+            let s = self.settings.read();
+            (s.search_lag_ms, s.search_lag_jitter_ms)
+        };
+        let extra = if jitter > 0 {
+            rand::Rng::random_range(&mut rand::rng(), 0..=jitter)
+        } else {
+            0
+        };
+        self.search
+            .on_event(&event, event.at + (lag + extra) as i64, jitter > 0);
         crate::webhooks::on_event(self, world, &event);
     }
 }

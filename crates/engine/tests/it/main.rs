@@ -18,3 +18,10 @@ mod actions_files;
 mod executor;
 mod executor_resume;
 mod executor_retries;
+
+mod triggers_scheduler;
+mod triggers_webhook;
+
+mod triggers_comments;
+mod triggers_poll;
+mod triggers_tz;

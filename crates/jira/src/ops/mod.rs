@@ -2,6 +2,7 @@
 //! (`client.issues().create(..).send()`). See [`crate::client`] for how an operation is written.
 
 pub mod attachments;
+pub mod changelog;
 pub mod comments;
 pub mod fields;
 pub mod groups;

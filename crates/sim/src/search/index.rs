@@ -192,6 +192,16 @@ pub enum Change {
     Delete(u64),
 }
 
+impl Change {
+    /// The issue it changes.
+    pub fn issue_id(&self) -> u64 {
+        match self {
+            Self::Upsert(doc) => doc.id,
+            Self::Delete(id) => *id,
+        }
+    }
+}
+
 /// A queued change with the instant it becomes visible.
 #[derive(Debug, Clone)]
 pub struct Pending {

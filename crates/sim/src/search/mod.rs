@@ -47,13 +47,41 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// Records a change, visible to search from `visible_at`.
-    pub fn on_event(&self, event: &IssueEvent, visible_at: EpochMs) {
+    /// Records a change, visible to search from `visible_at`. With `out_of_order`, it may become
+    /// visible before earlier changes of other issues (never before an earlier change of its
+    /// own issue); without, after every earlier change.
+    pub fn on_event(&self, event: &IssueEvent, visible_at: EpochMs, out_of_order: bool) {
         let change = match event.kind {
             IssueEventKind::Deleted => Change::Delete(event.issue.id),
             _ => Change::Upsert(Arc::new(Doc::from_issue(&event.issue))),
         };
-        self.enqueue(&event.cloud_id, change, visible_at);
+        if out_of_order {
+            self.enqueue_per_issue(&event.cloud_id, event.issue.id, change, visible_at);
+        } else {
+            self.enqueue(&event.cloud_id, change, visible_at);
+        }
+    }
+
+    /// Queues a change no earlier than the queued changes of the same issue, so an issue's
+    /// versions still reach the index in order while other issues' changes may overtake it.
+    fn enqueue_per_issue(
+        &self,
+        cloud_id: &str,
+        issue_id: u64,
+        change: Change,
+        visible_at: EpochMs,
+    ) {
+        let mut pending = self.pending.lock();
+        let floor = pending
+            .iter()
+            .filter(|p| p.cloud_id == cloud_id && p.change.issue_id() == issue_id)
+            .map(|p| p.visible_at)
+            .max();
+        pending.push_back(Pending {
+            visible_at: floor.map_or(visible_at, |f| f.max(visible_at)),
+            cloud_id: cloud_id.to_owned(),
+            change,
+        });
     }
 
     /// Re-indexes an issue without an event (for changes that fire no webhook, such as
@@ -67,8 +95,15 @@ impl SearchIndex {
     }
 
     fn enqueue(&self, cloud_id: &str, change: Change, visible_at: EpochMs) {
-        self.pending.lock().push_back(Pending {
-            visible_at,
+        let mut pending = self.pending.lock();
+        // In order: never before any queued change (one of them may be of this issue).
+        let floor = pending
+            .iter()
+            .map(|p| p.visible_at)
+            .max()
+            .unwrap_or(visible_at);
+        pending.push_back(Pending {
+            visible_at: visible_at.max(floor),
             cloud_id: cloud_id.to_owned(),
             change,
         });
@@ -93,15 +128,20 @@ impl SearchIndex {
     fn view(&self, now: EpochMs) -> RwLockReadGuard<'_, Indexes> {
         {
             let mut pending = self.pending.lock();
-            if pending.front().is_some_and(|p| p.visible_at <= now) {
+            // Enqueueing keeps every issue's changes in order of `visible_at` (and, without
+            // jitter, the whole queue), so applying every due change in queue order never lets a
+            // later change of an issue overtake an earlier one, even when the lag shrank.
+            if pending.iter().any(|p| p.visible_at <= now) {
                 let mut indexes = self.indexes.write();
-                // Changes apply in the order they happened; a later change never overtakes an
-                // earlier one even when the lag setting shrank in between.
-                while pending.front().is_some_and(|p| p.visible_at <= now) {
-                    if let Some(p) = pending.pop_front() {
+                let mut waiting = VecDeque::with_capacity(pending.len());
+                for p in pending.drain(..) {
+                    if p.visible_at <= now {
                         indexes.apply(&p.cloud_id, p.change);
+                    } else {
+                        waiting.push_back(p);
                     }
                 }
+                *pending = waiting;
             }
         }
         self.indexes.read()
@@ -135,4 +175,34 @@ pub fn reindex(state: &SimState, cloud_id: &str, issue: &Issue) {
 /// Routes under `/rest/api/3` for search and JQL.
 pub fn routes() -> Router<SimState> {
     api::routes().merge(jql_api::routes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due_after(index: &SearchIndex, now: EpochMs) -> usize {
+        drop(index.view(now));
+        index.pending_len()
+    }
+
+    #[test]
+    fn jittered_changes_of_other_issues_overtake_but_an_issues_own_changes_stay_in_order() {
+        let index = SearchIndex::default();
+        index.enqueue_per_issue("c", 1, Change::Delete(1), 100);
+        index.enqueue_per_issue("c", 2, Change::Delete(2), 10);
+        // Issue 1's second change would be due first; it waits for its first.
+        index.enqueue_per_issue("c", 1, Change::Delete(1), 5);
+        assert_eq!(due_after(&index, 50), 2);
+        assert_eq!(due_after(&index, 100), 0);
+    }
+
+    #[test]
+    fn without_jitter_no_change_overtakes_an_earlier_one_even_when_the_lag_shrinks() {
+        let index = SearchIndex::default();
+        index.enqueue("c", Change::Delete(1), 100);
+        index.enqueue("c", Change::Delete(2), 10);
+        assert_eq!(due_after(&index, 50), 2);
+        assert_eq!(due_after(&index, 100), 0);
+    }
 }
