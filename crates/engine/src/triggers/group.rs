@@ -125,6 +125,21 @@ impl PollGroup {
                 None
             };
             let reconcile = lead.recent_writes().recent(lead.connection());
+            // Read no more than the readers can enqueue this time: past the earliest cursor,
+            // at most one poll's worth of issues.
+            let cap = poll::ReadCap {
+                fresh_from_ms: reads
+                    .iter()
+                    .map(|(_, w, cursor)| cursor.unwrap_or(w.from_ms))
+                    .min()
+                    .unwrap_or(span.from_ms),
+                max_fresh: self
+                    .members
+                    .iter()
+                    .map(|m| m.settings().max_events_per_poll)
+                    .max()
+                    .unwrap_or(usize::MAX),
+            };
             let snap = poll::read(
                 jira,
                 lead.kind(),
@@ -132,11 +147,16 @@ impl PollGroup {
                 span,
                 lead.settings().page_size,
                 reconcile,
+                Some(cap),
             )
             .await
             .map_err(|e| lead.jira_error(e))?;
             for (index, w, cursor) in reads {
                 let member = &self.members[index];
+                let w = snap.complete_before_ms.map_or(w, |end| Window {
+                    from_ms: w.from_ms,
+                    to_ms: w.to_ms.min(end),
+                });
                 let own = own
                     .as_deref()
                     .filter(|_| member.spec.options.ignores_own_changes());

@@ -30,9 +30,24 @@ pub fn time_field(kind: TriggerKind) -> TimeField {
     }
 }
 
+/// Bounds how much of a window one read takes, so a backlog far larger than a poll's event limit
+/// is read once in slices instead of in full by every poll.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadCap {
+    /// Issues at or after this instant (the readers' cursor) count towards the cap; the overlap
+    /// before it is always read whole.
+    pub fresh_from_ms: i64,
+    /// Stop once this many counted issues are read (and every issue sharing the last one's
+    /// instant, so the slice ends between two instants).
+    pub max_fresh: usize,
+}
+
 /// What one window holds, for every trigger sharing the read.
 #[derive(Debug, Default)]
 pub struct Snapshot {
+    /// Set when a [`ReadCap`] cut the read short: every issue whose time field is before this
+    /// instant was read, none at or after it was. Readers shrink their windows to end here.
+    pub complete_before_ms: Option<i64>,
     /// Issues whose time field lies in the window, ascending.
     pub issues: Vec<IssueCandidate>,
     /// Update types: each issue's histories, oldest first, by issue id.
@@ -44,7 +59,8 @@ pub struct Snapshot {
 }
 
 /// Reads `window` for a trigger of `kind` whose filter is `filter` (no ORDER BY), passing
-/// `reconcile` so just-written issues are seen at their live state.
+/// `reconcile` so just-written issues are seen at their live state. With `cap`, the read stops
+/// after a slice of the window (see [`Snapshot::complete_before_ms`]).
 ///
 /// # Errors
 /// The client's error.
@@ -55,6 +71,7 @@ pub async fn read(
     window_ms: Window,
     page_size: u32,
     reconcile: Vec<IssueId>,
+    cap: Option<ReadCap>,
 ) -> Result<Snapshot, jiraflow_jira::Error> {
     let mut snap = Snapshot::default();
     if window_ms.from_ms >= window_ms.to_ms {
@@ -71,17 +88,44 @@ pub async fn read(
         Direction::Asc,
     )
     .to_string();
-    let beans: Vec<_> = jira
+    let stream = jira
         .search()
         .jql(jql)
         .fields(["*all"])
         .max_results(page_size)
         .reconcile(reconcile)
-        .issues()
-        .try_collect()
-        .await?;
+        .issues();
+    let mut stream = std::pin::pin!(stream);
+    // Comments are bounded by their own times, not their issues', so only issue reads are cut.
+    let cap = cap.filter(|_| kind != TriggerKind::NewComment);
+    let mut fresh = 0_usize;
+    let mut cut_after: Option<i64> = None;
+    while let Some(bean) = stream.try_next().await? {
+        let Some(candidate) = IssueCandidate::from_bean(&bean) else {
+            continue;
+        };
+        let time = match time_field(kind) {
+            TimeField::Created => candidate.created_ms,
+            _ => candidate.updated_ms,
+        };
+        if let (Some(last), Some(time)) = (cut_after, time)
+            && time > last
+        {
+            // Results come in ascending time order: everything before `time` has been read.
+            snap.complete_before_ms = Some(time);
+            break;
+        }
+        snap.issues.push(candidate);
+        if let (Some(cap), None) = (cap, cut_after) {
+            if time.is_some_and(|t| t >= cap.fresh_from_ms) {
+                fresh += 1;
+            }
+            if fresh >= cap.max_fresh {
+                cut_after = time;
+            }
+        }
+    }
     snap.requests += 1;
-    snap.issues = beans.iter().filter_map(IssueCandidate::from_bean).collect();
     if kind.fires_on_update() && !snap.issues.is_empty() {
         let ids: Vec<String> = snap.issues.iter().map(|i| i.id.clone()).collect();
         for chunk in ids.chunks(BULK_MAX_ISSUES) {

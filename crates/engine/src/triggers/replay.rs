@@ -43,6 +43,7 @@ impl PollTrigger {
             w,
             self.settings().page_size,
             reconcile,
+            None,
         )
         .await
         .map_err(|e| self.jira_error(e))?;

@@ -399,7 +399,7 @@ async fn a_new_trigger_over_the_same_store_continues_exactly_where_the_last_stop
 }
 
 #[tokio::test]
-async fn truncation_at_the_per_poll_limit_moves_the_cursor_only_to_the_last_event_taken()
+async fn truncation_at_the_per_poll_limit_never_moves_the_cursor_past_an_event_left_out()
 -> Result<()> {
     let h = Harness::new().await?;
     let settings = TriggerSettings {
@@ -430,15 +430,22 @@ async fn truncation_at_the_per_poll_limit_moves_the_cursor_only_to_the_last_even
     )
     .context("created parses")?
     .timestamp_millis();
+    // The read stops after the second event's instant: the cursor may move up to the first
+    // instant it did not read, never beyond (the polls below find the other three).
     ensure!(
-        first.cursor_ms == Some(second_created),
+        first.cursor_ms.is_some_and(|c| c >= second_created),
         "{first:?} vs {second_created}"
     );
     let mut enqueued: Vec<usize> = Vec::new();
     for _ in 0..3 {
         enqueued.push(poll(&t, &h.jira, &h).await?.enqueued);
     }
-    ensure!(enqueued == [2, 1, 0], "{enqueued:?}");
+    // Never more than the limit per poll; how the three left are split over the polls depends
+    // on which of them share a millisecond (a slice ends between two instants).
+    ensure!(
+        enqueued.iter().all(|&n| n <= 2) && enqueued.iter().sum::<usize>() == 3,
+        "{enqueued:?}"
+    );
     let found = keys(&runs(&h, "limited").await?);
     ensure!(found.len() == 5);
     ensure!(found.into_iter().collect::<BTreeSet<_>>() == created_keys(&ids));
