@@ -379,11 +379,13 @@ impl Error {
         }
     }
 
-    /// Worth retrying later: 429, 502/503/504, and transport failures other than redirects.
-    /// (Whether *this* client retried automatically also depends on the request's idempotency.)
+    /// Worth retrying later: 429, 500/502/503/504 (Jira Cloud answers 500 for transient
+    /// internal failures too), and transport failures other than redirects. (Whether *this*
+    /// client retried automatically also depends on the request's idempotency: a POST that may
+    /// have been applied is not resent blindly.)
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
+            Self::Api(e) => matches!(e.status, 429 | 500 | 502 | 503 | 504),
             Self::Transport { kind, .. } => {
                 !matches!(kind, TransportKind::Redirect | TransportKind::Other)
             }

@@ -1,6 +1,7 @@
 //! Turning what a poll read into events: each issue classified as created or updated (with its
 //! changes), each comment as created, the trigger's filters applied, and the run payload and
-//! dedupe key (`issue:<id>:created`, `issue:<id>:<updated ms>`, `comment:<id>`) built the same
+//! dedupe key (`issue:<id>:created` for the new-issue types, `issue:<id>:<updated ms>` for every
+//! event of the update types, `comment:<id>`) built the same
 //! way for polls, replays and webhooks.
 
 use jiraflow_jira::ops::changelog::ChangeHistory;
@@ -170,12 +171,17 @@ fn is_new(issue: &IssueCandidate, histories: &[ChangeHistory]) -> bool {
     }
 }
 
-fn created_event(issue: &IssueCandidate, at_ms: i64, rules: Rules<'_>) -> Option<TriggerEvent> {
+fn created_event(
+    issue: &IssueCandidate,
+    dedupe_key: String,
+    at_ms: i64,
+    rules: Rules<'_>,
+) -> Option<TriggerEvent> {
     let own = rules
         .own
         .is_some_and(|o| issue.creator.as_ref().is_some_and(|c| c.account_id == o));
     (!own).then(|| TriggerEvent {
-        dedupe_key: format!("issue:{}:created", issue.id),
+        dedupe_key,
         payload: payload(
             "issue_created",
             &issue.json,
@@ -201,7 +207,7 @@ pub fn build_issue(
         return Some(Built {
             time_ms: created,
             order: issue.order,
-            event: created_event(issue, created, rules),
+            event: created_event(issue, format!("issue:{}:created", issue.id), created, rules),
         });
     }
     let updated = issue.updated_ms?;
@@ -210,8 +216,17 @@ pub fn build_issue(
         order: issue.order,
         event: None,
     };
+    // Update types key every event by the issue version (`updated`), new or not: whether a
+    // version looks new can differ between reads (a search index that lags behind the
+    // changelog), and one version must start one run.
+    let version_key = format!("issue:{}:{updated}", issue.id);
     if is_new(issue, histories) {
-        built.event = created_event(issue, issue.created_ms.unwrap_or(updated), rules);
+        built.event = created_event(
+            issue,
+            version_key,
+            issue.created_ms.unwrap_or(updated),
+            rules,
+        );
         return Some(built);
     }
     let picked = changes::in_range(histories, after_ms, updated);
@@ -220,7 +235,7 @@ pub fn build_issue(
         changes::judge(&picked, rules.own, rules.fields, fallback)
     {
         built.event = Some(TriggerEvent {
-            dedupe_key: format!("issue:{}:{updated}", issue.id),
+            dedupe_key: version_key,
             payload: payload(
                 "issue_updated",
                 &issue.json,

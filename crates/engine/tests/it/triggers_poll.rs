@@ -184,7 +184,19 @@ async fn updates_are_classified_with_their_changes_from_and_to() -> Result<()> {
     let runs = runs(&h, t.flow_name()).await?;
     ensure!(runs.len() == 2, "{:?}", keys(&runs));
     ensure!(runs[0].trigger["event"] == "issue_created");
-    ensure!(runs[0].dedupe_key.as_deref() == Some(&*format!("issue:{id}:created")));
+    // Update types key events by the issue version, the creation included.
+    let first_version = jiraflow_jira::time::parse(
+        runs[0].trigger["issue"]["fields"]["updated"]
+            .as_str()
+            .context("updated")?,
+    )
+    .context("updated parses")?
+    .timestamp_millis();
+    ensure!(
+        runs[0].dedupe_key.as_deref() == Some(&*format!("issue:{id}:{first_version}")),
+        "{:?}",
+        runs[0].dedupe_key
+    );
     let updated = &runs[1].trigger;
     ensure!(updated["event"] == "issue_updated", "{updated}");
     ensure!(updated["by"]["accountId"] == BOB, "{updated}");
@@ -596,7 +608,15 @@ async fn an_issue_event_built_for_a_webhook_carries_the_key_a_poll_would_use() -
     .await?;
     let id = create(&bob, "hooked").await?;
     let created = t.issue_event(&h.jira, &id).await?.context("an event")?;
-    ensure!(created.dedupe_key == format!("issue:{id}:created"));
+    let version = jiraflow_jira::time::parse(
+        created.payload["issue"]["fields"]["updated"]
+            .as_str()
+            .context("updated")?,
+    )
+    .context("updated parses")?
+    .timestamp_millis();
+    ensure!(created.payload["event"] == "issue_created");
+    ensure!(created.dedupe_key == format!("issue:{id}:{version}"));
     edit(&bob, &id, "summary", "hooked again".into()).await?;
     let updated = t.issue_event(&h.jira, &id).await?.context("an event")?;
     ensure!(
