@@ -252,8 +252,14 @@ fn render_list(list: &Value, alternate: bool) -> String {
         }
         let indent = " ".repeat(marker.len());
         let mut out = String::new();
+        // An item that opens with a nested list (its paragraph was empty) keeps its marker on a
+        // line of its own: `- - -` on one line would read back as a thematic break.
+        let opens_with_list = body.lines().next().is_some_and(starts_with_list_marker);
+        if opens_with_list {
+            out.push_str(marker.trim_end());
+        }
         for (n, line) in body.lines().enumerate() {
-            if n == 0 {
+            if n == 0 && !opens_with_list {
                 out.push_str(&marker);
                 out.push_str(line);
             } else {
@@ -270,6 +276,21 @@ fn render_list(list: &Value, alternate: bool) -> String {
         rendered_items.push(out);
     }
     rendered_items.join(if tight { "\n" } else { "\n\n" })
+}
+
+/// Whether `line` begins with a bullet (`-`, `*`, `+`) or ordered (`1.`, `1)`) list marker.
+fn starts_with_list_marker(line: &str) -> bool {
+    let bullet = |c: char| matches!(c, '-' | '*' | '+');
+    let mut chars = line.chars();
+    match chars.next() {
+        Some(c) if bullet(c) => matches!(chars.next(), None | Some(' ')),
+        Some(c) if c.is_ascii_digit() => {
+            let rest = line.trim_start_matches(|c: char| c.is_ascii_digit());
+            let mut rest = rest.chars();
+            matches!(rest.next(), Some('.' | ')')) && matches!(rest.next(), None | Some(' '))
+        }
+        _ => false,
+    }
 }
 
 fn render_table(table: &Value) -> String {

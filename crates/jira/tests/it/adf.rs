@@ -380,3 +380,13 @@ proptest! {
         prop_assert_eq!(&md1, &md2, "src {:?}\nadf1 {}\nadf2 {}", text, adf::from_markdown(&text), adf::from_markdown(&md1));
     }
 }
+
+#[test]
+fn an_item_opening_with_a_nested_list_does_not_turn_into_a_thematic_break() {
+    let md1 = adf::to_markdown(&adf::from_markdown("-    *    -"));
+    assert_eq!(md1, "-\n  -\n    -\n");
+    let md2 = adf::to_markdown(&adf::from_markdown(&md1));
+    assert_eq!(md1, md2);
+    let ordered = adf::to_markdown(&adf::from_markdown("1. - a"));
+    assert_eq!(ordered, adf::to_markdown(&adf::from_markdown(&ordered)));
+}
