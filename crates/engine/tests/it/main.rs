@@ -23,5 +23,6 @@ mod triggers_scheduler;
 mod triggers_webhook;
 
 mod triggers_comments;
+mod triggers_cursor;
 mod triggers_poll;
 mod triggers_tz;

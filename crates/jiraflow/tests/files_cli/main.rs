@@ -3,4 +3,5 @@
 //! `jiraflow action attach_file`) and delete file objects in a temp data directory.
 
 mod round_trip;
+#[path = "../harness/cli.rs"]
 mod support;

@@ -5,4 +5,5 @@
 mod action;
 mod manage;
 mod runs;
+#[path = "../harness/cli.rs"]
 mod support;

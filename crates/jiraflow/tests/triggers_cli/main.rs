@@ -4,4 +4,5 @@
 //! real connection.
 
 mod poll;
+#[path = "../harness/cli.rs"]
 mod support;

@@ -1,4 +1,4 @@
-//! The harness, self-contained so other CLI test targets can copy this file as it is: a
+//! The harness the CLI test targets share (each includes it with `#[path]`): a
 //! simulator child process (demo seed, auto-consent), a temp data directory with the admin `ada`,
 //! the sandbox app `sim` and the connection `acme` made through the real commands, and helpers
 //! to run `jiraflow`, write flow files and read the simulator's counters.
@@ -13,7 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_jiraflow");
-pub const CLIENT_SECRET: &str = "flows-cli-client-secret-Hn4xQ7";
+pub const CLIENT_SECRET: &str = "cli-harness-client-secret-Qp8wL3";
 
 /// A running simulator child process, killed on drop.
 pub struct Sim {
@@ -78,6 +78,28 @@ impl Sim {
             .expect("issue count")
     }
 
+    /// Creates `count` issues in project `project` (created on the way) reported by `reporter`,
+    /// created a day ago and indexed at once; returns the admin API's answer.
+    pub fn bulk_issues(&self, project: &str, count: u64, reporter: &str) -> Value {
+        let url = format!("{}/issues/bulk", self.field("sim_admin_url"));
+        let body = serde_json::json!({
+            "projectKey": project,
+            "count": count,
+            "reporter": reporter,
+            "updatedWithinMs": 60_000,
+        });
+        block_on(async move {
+            let response = reqwest::Client::new()
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .expect("POST issues/bulk");
+            assert_eq!(response.status().as_u16(), 201, "bulk create refused");
+            response.json().await.expect("bulk JSON")
+        })
+    }
+
     /// How many comments the simulated world holds.
     pub fn comments(&self) -> u64 {
         self.stats()["world"]["comments"]
@@ -119,7 +141,7 @@ pub struct DataDir(pub PathBuf);
 impl DataDir {
     pub fn new(label: &str) -> Self {
         let dir = std::env::temp_dir().join(format!(
-            "jiraflow-flows-cli-{label}-{}-{}",
+            "jiraflow-cli-{label}-{}-{}",
             std::process::id(),
             free_port()
         ));
