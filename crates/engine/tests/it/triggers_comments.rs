@@ -17,7 +17,7 @@ async fn comment(jira: &JiraClient, issue: &str, text: &str) -> Result<String> {
 }
 
 /// The simulator's count of REST calls (`/_sim/stats` `counters.apiRequests`).
-fn api_requests(h: &Harness) -> Result<u64> {
+pub(crate) fn api_requests(h: &Harness) -> Result<u64> {
     h.sim.state.counters.snapshot()["apiRequests"]
         .as_u64()
         .context("apiRequests counter")

@@ -10,6 +10,7 @@ use jiraflow_engine::triggers::{PollGroup, TriggerSettings};
 use jiraflow_store::TriggerStore;
 
 use crate::executor::{BOB, Harness};
+use crate::triggers_comments::api_requests;
 use crate::triggers_poll::{
     PAST_SETTLE, create, created_keys, edit, fast, keys, poll, runs, trigger, user_client,
 };
@@ -263,5 +264,45 @@ async fn an_issue_event_built_for_a_webhook_carries_the_key_a_poll_would_use() -
     // The connection's own edit is skipped.
     edit(&h.jira, &id, "summary", "by the flow".into()).await?;
     ensure!(t.issue_event(&h.jira, &id).await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_backlog_beyond_the_poll_limit_is_read_one_slice_at_a_time() -> Result<()> {
+    let h = Harness::new().await?;
+    let settings = TriggerSettings {
+        max_events_per_poll: 3,
+        page_size: 3,
+        ..fast()
+    };
+    let t = trigger(
+        &h,
+        "sliced",
+        "new_issue",
+        &["project: DEMO", "ignore_own_changes: false"],
+        settings,
+    )
+    .await?;
+    poll(&t, &h.jira, &h).await?;
+    let mut ids = Vec::new();
+    for n in 0..15 {
+        ids.push(create(&h.jira, &format!("sliced {n}")).await?);
+    }
+    tokio::time::sleep(PAST_SETTLE).await;
+    let before = api_requests(&h)?;
+    let first = poll(&t, &h.jira, &h).await?;
+    let spent = api_requests(&h)? - before;
+    ensure!(first.enqueued == 3, "{first:?}");
+    // Jira's time and the pages holding the slice (three issues and the next instant): reading
+    // the whole window would take five pages of three.
+    ensure!(spent <= 4, "a capped poll made {spent} requests");
+    for _ in 0..10 {
+        if poll(&t, &h.jira, &h).await?.enqueued == 0 {
+            break;
+        }
+    }
+    let found = keys(&runs(&h, "sliced").await?);
+    ensure!(found.len() == 15, "{found:?}");
+    ensure!(found.into_iter().collect::<BTreeSet<_>>() == created_keys(&ids));
     Ok(())
 }
